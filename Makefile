@@ -1,0 +1,26 @@
+# Makefile — the README's two commands (make demo, make test) and their building blocks.
+JOBS ?= $(shell nproc)
+BIN := build/release/goodhart
+
+.PHONY: deps build demo test clean
+
+deps:
+	bash scripts/install-deps.sh
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+# the default scenario end to end: results folder and a plot of gold and proxy vs sqrt(KL)
+demo: build
+	bash scripts/install-deps.sh --python
+	$(BIN) run scenarios/gao_bon_learned.yaml --out results/gao_bon_learned
+	python3 python/goodhart/plot.py results/gao_bon_learned
+	@echo "results: results/gao_bon_learned (metrics.csv, runs.csv, manifest.json, goodhart.png)"
+
+# every test
+test: build
+	ctest --preset release
+
+clean:
+	rm -rf build results

@@ -1,0 +1,129 @@
+// bradley_terry.cpp — Bradley-Terry loss, backpropagation through the Mlp, Adam and L-BFGS (LBFGS++) fitting.
+// Contract: see bradley_terry.h.
+#include "models/bradley_terry.h"
+
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+
+#include <LBFGS.h>
+
+#include "models/philox_hd.h"
+
+namespace goodhart {
+
+namespace {
+
+// forward pass keeping each layer's output (rows = examples)
+std::vector<Eigen::MatrixXd> forward(const Mlp& f, const Eigen::MatrixXd& x) {
+  std::vector<Eigen::MatrixXd> outs{x};
+  for (int l = 0; l < f.layers(); ++l) {
+    Eigen::MatrixXd z = outs.back() * f.weights[l];
+    z.rowwise() += f.biases[l].transpose();
+    if (l + 1 < f.layers()) activate(f.activation, z.array());
+    outs.push_back(std::move(z));
+  }
+  return outs;
+}
+
+// accumulate d(sum_i g_i f(x_i)) / d theta into grad, layer by layer in pack order
+void backward(const Mlp& f, const std::vector<Eigen::MatrixXd>& outs, Eigen::MatrixXd delta, Eigen::VectorXd& grad) {
+  std::vector<int> offsets(f.layers() + 1, 0);
+  for (int l = 0; l < f.layers(); ++l)
+    offsets[l + 1] = offsets[l] + static_cast<int>(f.weights[l].size() + f.biases[l].size());
+  for (int l = f.layers() - 1; l >= 0; --l) {
+    const Eigen::MatrixXd dw = outs[l].transpose() * delta;
+    const Eigen::VectorXd db = delta.colwise().sum().transpose();
+    grad.segment(offsets[l], dw.size()) += Eigen::Map<const Eigen::VectorXd>(dw.data(), dw.size());
+    grad.segment(offsets[l] + dw.size(), db.size()) += db;
+    if (l > 0)
+      delta = ((delta * f.weights[l].transpose()).array() *
+               activation_derivative(f.activation, outs[l].array())).matrix();
+  }
+}
+
+}  // namespace
+
+double bradley_terry_loss(const Mlp& f, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
+                          const Eigen::VectorXd& label, double l2, Eigen::VectorXd* gradient) {
+  const auto outs_a = forward(f, xa), outs_b = forward(f, xb);
+  const Eigen::ArrayXd margin = (outs_a.back() - outs_b.back()).col(0).array();
+  const double n = static_cast<double>(label.size());
+  // softplus(m) - y m, stable for large |m|
+  const Eigen::ArrayXd softplus = margin.max(0.0) + (-margin.abs()).exp().log1p();
+  double loss = (softplus - label.array() * margin).sum() / n;
+  for (const auto& w : f.weights) loss += 0.5 * l2 * w.squaredNorm();
+  if (!gradient) return loss;
+  gradient->setZero(parameter_count(f));
+  const Eigen::ArrayXd sigma = 1.0 / (1.0 + (-margin).exp());
+  const Eigen::MatrixXd g = ((sigma - label.array()) / n).matrix();
+  backward(f, outs_a, g, *gradient);
+  backward(f, outs_b, -g, *gradient);
+  // l2 on weights only
+  Mlp decay = f;
+  for (auto& b : decay.biases) b.setZero();
+  *gradient += l2 * pack_parameters(decay);
+  return loss;
+}
+
+namespace {
+
+double fit_adam(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
+                const Eigen::VectorXd& label, std::uint64_t seed, Mlp& f) {
+  const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  Eigen::VectorXd theta = pack_parameters(f), m = Eigen::VectorXd::Zero(theta.size()), v = m, grad;
+  const Eigen::Index n = label.size(), batch = std::min<Eigen::Index>(cfg.batch_size, n);
+  std::vector<Eigen::Index> order(n);
+  long step = 0;
+  for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
+    // a fresh permutation per epoch (Fisher-Yates on counter-based uniforms)
+    std::iota(order.begin(), order.end(), 0);
+    CounterRng rng(seed, Stream::proxy_batches, static_cast<std::uint32_t>(epoch));
+    for (Eigen::Index i = n - 1; i > 0; --i)
+      std::swap(order[i], order[static_cast<Eigen::Index>(rng.uniform() * (i + 1))]);
+    for (Eigen::Index start = 0; start < n; start += batch) {
+      const Eigen::Index rows = std::min(batch, n - start);
+      const std::vector<Eigen::Index> idx(order.begin() + start, order.begin() + start + rows);
+      bradley_terry_loss(f, xa(idx, Eigen::all), xb(idx, Eigen::all), label(idx), cfg.l2, &grad);
+      ++step;
+      m = b1 * m + (1 - b1) * grad;
+      v = b2 * v + (1 - b2) * grad.cwiseProduct(grad);
+      const double correction = std::sqrt(1 - std::pow(b2, step)) / (1 - std::pow(b1, step));
+      theta -= (cfg.learning_rate * correction) * (m.array() / (v.array().sqrt() + eps)).matrix();
+      unpack_parameters(theta, f);
+    }
+  }
+  return bradley_terry_loss(f, xa, xb, label, cfg.l2, nullptr);
+}
+
+double fit_lbfgs(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
+                 const Eigen::VectorXd& label, Mlp& f) {
+  LBFGSpp::LBFGSParam<double> param;
+  param.max_iterations = 10 * cfg.epochs;
+  param.epsilon = 1e-8;
+  LBFGSpp::LBFGSSolver<double> solver(param);
+  Mlp work = f;
+  auto objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
+    unpack_parameters(theta, work);
+    return bradley_terry_loss(work, xa, xb, label, cfg.l2, &grad);
+  };
+  Eigen::VectorXd theta = pack_parameters(f);
+  double loss = 0.0;
+  try {
+    solver.minimize(objective, theta, loss);
+  } catch (const std::runtime_error&) {
+    // the line search gave up near the optimum: theta holds the last accepted point
+  }
+  unpack_parameters(theta, f);
+  return bradley_terry_loss(f, xa, xb, label, cfg.l2, nullptr);
+}
+
+}  // namespace
+
+double fit_bradley_terry(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
+                         const Eigen::VectorXd& label, std::uint64_t seed, Mlp& f) {
+  if (cfg.optimizer == "lbfgs") return fit_lbfgs(cfg, xa, xb, label, f);
+  return fit_adam(cfg, xa, xb, label, seed, f);
+}
+
+}  // namespace goodhart

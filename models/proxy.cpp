@@ -1,0 +1,135 @@
+// proxy.cpp — building, training, standardizing and scoring proxies.
+// Contract: see proxy.h.
+#include "models/proxy.h"
+
+#include "models/bradley_terry.h"
+#include "models/noise.h"
+#include "models/preferences.h"
+
+namespace goodhart {
+
+RowMatrixXf proxy_inputs(const Proxy& p, const Responses& r) {
+  const int visible = static_cast<int>(p.columns.size()), base = p.quadratic ? 2 * visible : visible;
+  RowMatrixXf in(r.size(), base + (p.rho > 0.0 ? 1 : 0));
+  for (int j = 0; j < visible; ++j) {
+    in.col(j) = r.x.col(p.columns[j]);
+    if (p.quadratic) in.col(visible + j) = r.x.col(p.columns[j]).array().square();
+  }
+  if (p.rho > 0.0)
+    in.col(base) = static_cast<float>(p.rho) * r.gold +
+                      static_cast<float>(std::sqrt(1.0 - p.rho * p.rho)) * r.spurious;
+  return in;
+}
+
+void Proxy::score(Backend b, const Responses& r, Eigen::Ref<Eigen::VectorXf> out) const {
+  if (noisy) {
+    out = ((r.gold + static_cast<float>(noise.scale) * r.error).array() - static_cast<float>(shift)) /
+          static_cast<float>(scale);
+    return;
+  }
+  score_mlp(b, model, proxy_inputs(*this, r), out);
+}
+
+double Proxy::score_one(const double* x, double gold, double error, double spurious) const {
+  if (noisy) return (gold + noise.scale * error - shift) / scale;
+  std::vector<double> in;
+  for (int c : columns) in.push_back(x[c]);
+  if (quadratic)
+    for (int c : columns) in.push_back(x[c] * x[c]);
+  if (rho > 0.0) in.push_back(rho * gold + std::sqrt(1.0 - rho * rho) * spurious);
+  return mlp_eval(model, in.data());
+}
+
+bool Proxy::linear_in_features(int dim, Eigen::VectorXd& a, double& c) const {
+  if (noisy || quadratic || rho > 0.0 || model.layers() != 1) return false;
+  a = Eigen::VectorXd::Zero(dim);
+  for (std::size_t j = 0; j < columns.size(); ++j) a(columns[j]) = model.weights[0](j, 0);
+  c = model.biases[0](0);
+  return true;
+}
+
+namespace {
+
+Eigen::MatrixXd as_double(const RowMatrixXf& m) { return m.cast<double>(); }
+
+double accuracy(const Proxy& p, const PreferencePairs& pairs, Backend b) {
+  if (pairs.size() == 0) return std::numeric_limits<double>::quiet_NaN();
+  Eigen::VectorXf fa(pairs.size()), fb(pairs.size());
+  p.score(b, pairs.a, fa);
+  p.score(b, pairs.b, fb);
+  double correct = 0.0;
+  for (Eigen::Index i = 0; i < pairs.size(); ++i)
+    correct += fa(i) == fb(i) ? 0.5 : ((fa(i) > fb(i)) == (pairs.label(i) > 0.5) ? 1.0 : 0.0);
+  return correct / static_cast<double>(pairs.size());
+}
+
+// mean and variance of a learned proxy under pi_ref: exact over candidates or Monte Carlo
+void learned_moments(const Proxy& p, const World& world, const Gold& gold, Backend b, std::uint64_t seed,
+                     int samples, double& mean, double& var) {
+  Responses r;
+  if (world.categorical)
+    all_candidates(world, gold, p.needs(), b, seed, r);
+  else
+    draw_gaussian_responses(world, gold, p.needs(), b, seed, stream_id(Stream::standardize), 0, 0, samples, r);
+  Eigen::VectorXf f(r.size());
+  p.score(b, r, f);
+  Eigen::VectorXd w = Eigen::VectorXd::Constant(r.size(), 1.0 / static_cast<double>(r.size()));
+  if (world.categorical)
+    for (int q = 0; q < world.prompts; ++q)
+      for (int k = 0; k < world.candidates; ++k)
+        w(q * world.candidates + k) = std::exp(world.log_ref(q, k)) / world.prompts;
+  const Eigen::VectorXd fd = f.cast<double>();
+  mean = w.dot(fd);
+  var = w.dot(fd.cwiseProduct(fd)) - mean * mean;
+}
+
+}  // namespace
+
+Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const EvalConfig& eval, const World& world,
+                 const Gold& gold, Backend backend, std::uint64_t seed) {
+  Proxy p;
+  if (cfg.type == "noisy") {
+    // gold has variance 1 under pi_ref; the error is independent of it
+    p.noisy = true;
+    p.noise = cfg.noise;
+    if (cfg.standardize) {
+      const ErrorMoments m = error_moments(cfg.noise);
+      p.shift = cfg.noise.scale * (m.finite_mean ? m.mean : m.median);
+      p.scale = m.finite_variance ? std::sqrt(1.0 + cfg.noise.scale * cfg.noise.scale * m.variance) : 1.0;
+    }
+    return p;
+  }
+  // learned: visible columns, data, fit, held-out accuracy, standardization
+  for (int j = 0; j < world.dim; ++j) p.columns.push_back(j);
+  if (!cfg.features.empty()) p.columns = cfg.features;
+  p.rho = cfg.spurious_correlation;
+  p.quadratic = cfg.model == "quadratic";
+  const int inputs = static_cast<int>(p.columns.size()) * (p.quadratic ? 2 : 1) + (p.rho > 0.0 ? 1 : 0);
+  CounterRng init(seed, Stream::proxy_init, 0);
+  const std::vector<int> hidden = cfg.model == "mlp" ? cfg.hidden : std::vector<int>{};
+  p.model = make_random_mlp(inputs, hidden, parse_activation(cfg.activation), init);
+
+  const PreferencePairs train = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed, prefs.n_pairs,
+                                                      Stream::preference_pairs, Stream::preference_labels);
+  p.train_loss = fit_bradley_terry(cfg, as_double(proxy_inputs(p, train.a)), as_double(proxy_inputs(p, train.b)),
+                                   train.label, seed, p.model);
+  const PreferencePairs heldout = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed,
+                                                        prefs.heldout_pairs, Stream::heldout_pairs,
+                                                        Stream::heldout_labels);
+  p.heldout_accuracy = accuracy(p, heldout, backend);
+  if (cfg.standardize) {
+    // closed form for a linear proxy of a gaussian world, else exact sums or Monte Carlo
+    double mean = 0.0, var = 1.0, c = 0.0;
+    Eigen::VectorXd a;
+    if (!world.categorical && p.linear_in_features(world.dim, a, c)) {
+      mean = a.dot(world.mean) + c;
+      var = (a.array().square() * world.scale.array().square()).sum();
+    } else {
+      learned_moments(p, world, gold, backend, seed, eval.standardize_samples, mean, var);
+    }
+    standardize_output(p.model, mean, var > 1e-300 ? std::sqrt(var) : 1.0);
+  }
+  return p;
+}
+
+}  // namespace goodhart

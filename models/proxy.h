@@ -1,0 +1,43 @@
+// proxy.h — the reward model the optimizer sees: `learned` (Bradley-Terry on preference pairs, linear or MLP,
+// maybe missing features or with a spurious one) or `noisy` (gold + scale * error, the analytic family).
+// Contract: make_proxy depends on the run seed (data, initialization, errors) and is standardized to mean 0,
+// variance 1 under pi_ref where that variance exists (infinite-variance errors: centered only, see noise.h).
+#pragma once
+
+#include <cmath>
+#include <limits>
+
+#include "models/responses.h"
+
+namespace goodhart {
+
+struct Proxy {
+  bool noisy = false;
+  // noisy: (gold + noise.scale * e - shift) / scale
+  NoiseConfig noise;
+  // learned: f([x[:, columns], (x[:, columns]^2 if quadratic), spurious]) with
+  // spurious = rho * gold + sqrt(1 - rho^2) * noise
+  Mlp model;
+  std::vector<int> columns;
+  bool quadratic = false;
+  double rho = 0.0;
+  double shift = 0.0, scale = 1.0;
+  double heldout_accuracy = std::numeric_limits<double>::quiet_NaN();  // vs held-out labels
+  double train_loss = std::numeric_limits<double>::quiet_NaN();
+
+  DrawNeeds needs() const { return {noisy ? &noise : nullptr, !noisy && rho > 0.0}; }
+  // out(i) = proxy of response i on the backend's fast path
+  void score(Backend b, const Responses& r, Eigen::Ref<Eigen::VectorXf> out) const;
+  // plain double reference for one response
+  double score_one(const double* x, double gold, double error, double spurious) const;
+  // a linear proxy a . y + c over the world features (learned, no hidden layer, no spurious feature)
+  bool linear_in_features(int dim, Eigen::VectorXd& a, double& c) const;
+};
+
+// the proxy's input matrix of a batch: the visible columns, their squares (quadratic), the spurious feature
+RowMatrixXf proxy_inputs(const Proxy& p, const Responses& r);
+
+Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const EvalConfig& eval, const World& world,
+                 const Gold& gold, Backend backend, std::uint64_t seed);
+
+}  // namespace goodhart

@@ -1,0 +1,73 @@
+// world.cpp — construction of gaussian and categorical worlds and draws from pi_ref.
+// Contract: see world.h; all randomness from CounterRng keyed by world.seed (structure) or the run seed (draws).
+#include "models/world.h"
+
+#include <cmath>
+
+namespace goodhart {
+
+namespace {
+
+Eigen::VectorXd broadcast(const std::vector<double>& v, int dim) {
+  if (v.size() == 1) return Eigen::VectorXd::Constant(dim, v[0]);
+  return Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
+}
+
+}  // namespace
+
+World make_world(const WorldConfig& cfg) {
+  World w;
+  w.dim = cfg.dim;
+  w.prompts = cfg.prompts;
+  if (cfg.type == "gaussian") {
+    w.mean = broadcast(cfg.mean, cfg.dim);
+    w.scale = broadcast(cfg.scale, cfg.dim);
+    return w;
+  }
+  // categorical: phi[p,k] ~ N(0, feature_scale^2 I); logits = ref_logit_scale * z + phi . w_ref
+  w.categorical = true;
+  w.candidates = cfg.candidates;
+  const int P = cfg.prompts, K = cfg.candidates, d = cfg.dim;
+  w.features.resize(static_cast<Eigen::Index>(P) * K, d);
+  w.log_ref.resize(P, K);
+  for (int p = 0; p < P; ++p) {
+    for (int k = 0; k < K; ++k) {
+      CounterRng rng(cfg.seed, Stream::world_features, p, k);
+      for (int j = 0; j < d; ++j) w.features(p * K + k, j) = static_cast<float>(cfg.feature_scale * rng.normal());
+      CounterRng logit_rng(cfg.seed, Stream::world_logits, p, k);
+      double logit = cfg.ref_logit_scale * logit_rng.normal();
+      for (std::size_t j = 0; j < cfg.ref_feature_weights.size(); ++j)
+        logit += cfg.ref_feature_weights[j] * w.features(p * K + k, j);
+      w.log_ref(p, k) = logit;
+    }
+    // normalize with log-sum-exp
+    const double m = w.log_ref.row(p).maxCoeff();
+    const double lse = m + std::log((w.log_ref.row(p).array() - m).exp().sum());
+    w.log_ref.row(p).array() -= lse;
+  }
+  return w;
+}
+
+void sample_gaussian(const World& w, std::uint64_t seed, std::uint32_t stream, std::uint32_t a, std::uint32_t b0,
+                     Eigen::Ref<RowMatrixXf> out) {
+  sample_gaussian_shifted(w, w.mean, seed, stream, a, b0, out);
+}
+
+void sample_gaussian_shifted(const World& w, const Eigen::VectorXd& mean, std::uint64_t seed, std::uint32_t stream,
+                             std::uint32_t a, std::uint32_t b0, Eigen::Ref<RowMatrixXf> out) {
+  for (Eigen::Index i = 0; i < out.rows(); ++i) {
+    CounterRng rng(seed, stream, a, b0 + static_cast<std::uint32_t>(i));
+    for (int j = 0; j < w.dim; ++j) out(i, j) = static_cast<float>(mean(j) + w.scale(j) * rng.normal());
+  }
+}
+
+int sample_candidate(const World& w, int prompt, double uniform) {
+  double cumulative = 0.0;
+  for (int k = 0; k < w.candidates; ++k) {
+    cumulative += std::exp(w.log_ref(prompt, k));
+    if (uniform < cumulative) return k;
+  }
+  return w.candidates - 1;
+}
+
+}  // namespace goodhart

@@ -1,0 +1,49 @@
+// tilt_ref.cpp — reference exact tilt pi_beta ∝ pi_ref exp(proxy / beta): double, plain loops, one prompt and
+// one beta at a time. Contract: the oracle tilt_sweep_cpu is tested against; see ops.h for the outputs.
+#include <algorithm>
+#include <cmath>
+
+#include "sim/backend/ops.h"
+
+namespace goodhart {
+
+void tilt_sweep_ref(const TiltInput& in, std::span<const double> betas, TiltResult& out) {
+  const RowMatrixXf& log_ref = *in.log_ref;
+  const RowMatrixXf& proxy = *in.proxy;
+  const int P = static_cast<int>(proxy.rows()), K = static_cast<int>(proxy.cols());
+  const int V = static_cast<int>(in.values.size());
+  out.prompts = P;
+  out.betas = static_cast<int>(betas.size());
+  out.columns = tilt_first_value + V;
+  out.data.assign(static_cast<std::size_t>(P) * out.betas * out.columns, 0.0);
+  std::vector<double> t(K);
+  for (int p = 0; p < P; ++p) {
+    double pmax = proxy(p, 0);
+    for (int k = 1; k < K; ++k) pmax = std::max(pmax, static_cast<double>(proxy(p, k)));
+    for (int b = 0; b < out.betas; ++b) {
+      // t_k = log pi_ref + (proxy - max proxy) / beta <= 0: no overflow for any beta
+      double tmax = -INFINITY;
+      for (int k = 0; k < K; ++k) {
+        t[k] = log_ref(p, k) + (proxy(p, k) - pmax) / betas[b];
+        tmax = std::max(tmax, t[k]);
+      }
+      double z = 0.0;
+      for (int k = 0; k < K; ++k) z += std::exp(t[k] - tmax);
+      const double log_norm = tmax + std::log(z);
+      double kl = 0.0, entropy = 0.0, sum_sq = 0.0;
+      for (int k = 0; k < K; ++k) {
+        const double log_pi = t[k] - log_norm, pi = std::exp(log_pi);
+        if (pi == 0.0) continue;
+        kl += pi * (log_pi - log_ref(p, k));
+        entropy -= pi * log_pi;
+        sum_sq += pi * pi;
+        for (int v = 0; v < V; ++v) out.at(p, b, tilt_first_value + v) += pi * (*in.values[v])(p, k);
+      }
+      out.at(p, b, tilt_kl) = std::max(kl, 0.0);
+      out.at(p, b, tilt_entropy) = entropy;
+      out.at(p, b, tilt_ess) = 1.0 / sum_sq;
+    }
+  }
+}
+
+}  // namespace goodhart

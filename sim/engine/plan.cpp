@@ -1,0 +1,95 @@
+// plan.cpp — the estimates behind `goodhart plan`.
+// Contract: see plan.h. The per-response cost is a round figure measured on a 2-core x86-64 machine.
+#include "sim/engine/plan.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ostream>
+
+namespace goodhart {
+
+namespace {
+
+// flops to score one response with an mlp of these widths over d inputs
+double mlp_flops(int d, const std::vector<int>& hidden) {
+  double flops = 0.0;
+  int in = d;
+  for (int h : hidden) {
+    flops += 2.0 * in * h;
+    in = h;
+  }
+  return flops + 2.0 * in;
+}
+
+std::string human_bytes(double b) {
+  char buf[32];
+  const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024.0 && u < 4) b /= 1024.0, ++u;
+  std::snprintf(buf, sizeof buf, "%.1f %s", b, unit[u]);
+  return buf;
+}
+
+}  // namespace
+
+PlanEstimate estimate_point(const Scenario& s, int threads) {
+  const WorldConfig& w = s.world;
+  const double d = w.dim, P = w.prompts;
+  const double per_response = 10e-9 * d + 1e-9 * (mlp_flops(w.dim, s.gold.type == "mlp" ? s.gold.hidden
+                                                                                          : std::vector<int>{}) +
+                                                  mlp_flops(w.dim, s.proxy.model == "mlp" ? s.proxy.hidden
+                                                                                          : std::vector<int>{}));
+  PlanEstimate e;
+  double parallel_responses = 0.0;
+  const bool categorical = w.type == "categorical";
+  if (categorical) e.bytes += P * w.candidates * (d + 8) * 4.0;
+  for (const OptimizerConfig& o : s.optimizers) {
+    const double grid = o.type == "best_of_n" ? o.n.size() : o.beta.size() + o.kl_budget.size();
+    if (categorical) {
+      e.bytes = std::max(e.bytes, P * w.candidates * (d + 8) * 4.0 + P * grid * 9 * 8.0);
+      e.seconds += P * w.candidates * grid * (o.kl_budget.empty() ? 1 : 60) * 5e-9;
+    } else if (o.type == "best_of_n") {
+      parallel_responses += P * o.pool;
+      e.bytes = std::max(e.bytes, threads * o.pool * (d + 16) * 4.0 + 2.0 * grid * o.pool * 8.0);
+      e.seconds += P * o.pool * (grid * 8 + 30) * 1e-9 / threads;
+    } else {
+      parallel_responses += P * o.samples * grid;
+      e.bytes = std::max(e.bytes, P * o.samples * 8 * 4.0 + threads * o.samples * (d + 8) * 4.0);
+    }
+  }
+  const double serial_responses = 2.0 * (s.preferences.n_pairs + s.preferences.heldout_pairs) +
+                                  2.0 * s.eval.standardize_samples + 2.0 * s.eval.accuracy_pairs;
+  const double training = s.proxy.type == "learned"
+                              ? 6.0 * s.proxy.epochs * s.preferences.n_pairs *
+                                    mlp_flops(w.dim, s.proxy.model == "mlp" ? s.proxy.hidden : std::vector<int>{}) *
+                                    1e-9
+                              : 0.0;
+  e.responses = parallel_responses + serial_responses;
+  e.seconds += parallel_responses * per_response / threads + serial_responses * per_response + training;
+  return e;
+}
+
+PlanEstimate print_plan(const std::vector<RunSpec>& points, int threads, std::ostream& out) {
+  PlanEstimate total;
+  out << "point  point_id          memory      responses   seconds  swept\n";
+  for (const RunSpec& p : points) {
+    const PlanEstimate e = estimate_point(p.config, threads);
+    char line[160];
+    std::snprintf(line, sizeof line, "%5d  %s  %10s  %10.3g  %8.2f  ", p.index, p.point_id.c_str(),
+                  human_bytes(e.bytes).c_str(), e.responses, e.seconds);
+    out << line;
+    for (const auto& [k, v] : p.swept) out << k << "=" << v << " ";
+    out << "\n";
+    total.bytes = std::max(total.bytes, e.bytes);
+    total.responses += e.responses;
+    total.seconds += e.seconds;
+  }
+  char line[160];
+  std::snprintf(line, sizeof line, "total: %zu points, peak memory %s, %.3g responses, about %.0f s on %d threads "
+                "(rough estimate)\n", points.size(), human_bytes(total.bytes).c_str(), total.responses,
+                total.seconds, threads);
+  out << line;
+  return total;
+}
+
+}  // namespace goodhart

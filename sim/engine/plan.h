@@ -1,0 +1,24 @@
+// plan.h — rough estimates of memory and time for each point of a sweep, before running it.
+// Contract: estimates only (counts of responses and bytes held at once, times a per-response cost); they never
+// change what a run does.
+#pragma once
+
+#include <iosfwd>
+#include <vector>
+
+#include "sim/scenario/scenario.h"
+
+namespace goodhart {
+
+struct PlanEstimate {
+  double bytes = 0.0;      // peak memory held at once
+  double responses = 0.0;  // responses drawn and scored
+  double seconds = 0.0;    // at the given thread count
+};
+
+PlanEstimate estimate_point(const Scenario& s, int threads);
+
+// prints one line per point and a total; returns the total (peak memory is the largest point's)
+PlanEstimate print_plan(const std::vector<RunSpec>& points, int threads, std::ostream& out);
+
+}  // namespace goodhart

@@ -1,0 +1,114 @@
+// files.cpp — format_double, csv_escape, CsvTable::str and write_file_atomic (POSIX open/write/fsync/rename).
+// Contract: see files.h; the temporary file lives in the target folder so the rename never crosses filesystems.
+#include "sim/io/files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+
+namespace goodhart {
+namespace {
+
+[[noreturn]] void fail(const std::filesystem::path& path, const std::string& what, int err) {
+  throw std::runtime_error("cannot write " + path.string() + ": " + what + ": " + std::strerror(err));
+}
+
+// write all of content to fd, retrying short writes and interrupts; returns errno or 0
+int write_all(int fd, std::string_view content) {
+  const char* p = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+// make the rename durable; best effort, since some filesystems refuse fsync on a folder
+void sync_folder(const std::filesystem::path& folder) {
+  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+std::string format_double(double x) {
+  if (std::isnan(x)) return "";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  char buf[32];  // the longest shortest form, e.g. -2.2250738585072014e-308, is 24 characters
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+  if (ec != std::errc{}) throw std::logic_error("format_double: buffer too small");
+  return std::string(buf, end);
+}
+
+std::string csv_escape(std::string_view cell) {
+  if (cell.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(cell);
+  std::string out = "\"";
+  for (const char c : cell) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string CsvTable::str() const {
+  std::string out;
+  const auto line = [&out](const std::vector<std::string>& cells) {
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      if (i > 0) out += ',';
+      out += csv_escape(cells[i]);
+    }
+    out += '\n';
+  };
+  line(header);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    if (rows[r].size() != header.size())
+      throw std::logic_error("CsvTable: row " + std::to_string(r) + " has " + std::to_string(rows[r].size()) +
+                             " cells, header has " + std::to_string(header.size()));
+    line(rows[r]);
+  }
+  return out;
+}
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view content) {
+  // parent folders first
+  const std::filesystem::path folder = path.parent_path();
+  std::error_code ec;
+  if (!folder.empty()) std::filesystem::create_directories(folder, ec);
+  if (ec) fail(path, "creating " + folder.string(), ec.value());
+  // write and flush the temporary file beside the target
+  std::filesystem::path tmp = path;
+  tmp += ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail(path, "opening " + tmp.string(), errno);
+  int err = write_all(fd, content);
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
+    ::unlink(tmp.c_str());
+    fail(path, "writing " + tmp.string(), err);
+  }
+  // rename over the target, or clean up
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    err = errno;
+    ::unlink(tmp.c_str());
+    fail(path, "renaming " + tmp.string(), err);
+  }
+  sync_folder(folder);
+}
+
+}  // namespace goodhart

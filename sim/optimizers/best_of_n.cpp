@@ -1,0 +1,153 @@
+// best_of_n.cpp — unbiased best-of-n estimates from one pool per prompt (gaussian world) and the exact best-of-n
+// distribution over candidates (categorical world).
+// Contract: pool sorted by proxy ascending (ties by index); weights C(i-1, n-1)/C(N, n) from log-gamma; the
+// categorical distribution is P(best = k) = F_k^n - F_{k-1}^n over candidates in proxy order.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "sim/optimizers/optimizer.h"
+
+namespace goodhart {
+
+Eigen::MatrixXd bon_rank_weights(const std::vector<int>& n, int pool) {
+  Eigen::MatrixXd w = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(n.size()), pool);
+  for (std::size_t g = 0; g < n.size(); ++g) {
+    const double m = n[g];
+    const double log_total = std::lgamma(pool + 1.0) - std::lgamma(m + 1.0) - std::lgamma(pool - m + 1.0);
+    for (int i = n[g]; i <= pool; ++i)
+      w(g, i - 1) = std::exp(std::lgamma(static_cast<double>(i)) - std::lgamma(m) - std::lgamma(i - m + 1.0) -
+                             log_total);
+  }
+  return w;
+}
+
+double bon_kl_bound(int n) { return std::log(static_cast<double>(n)) - (n - 1.0) / n; }
+
+void fill_value_row(const Eigen::VectorXf& proxy, const Eigen::VectorXf& gold, const Eigen::VectorXf& win,
+                    ResponseTable& table, Eigen::Index row) {
+  table.values[v_proxy].row(row) = proxy.transpose();
+  table.values[v_gold].row(row) = gold.transpose();
+  table.values[v_win].row(row) = win.transpose();
+  table.values[v_proxy_sq].row(row) = proxy.array().square().matrix().transpose();
+  table.values[v_gold_sq].row(row) = gold.array().square().matrix().transpose();
+  table.values[v_proxy_gold].row(row) = (proxy.array() * gold.array()).matrix().transpose();
+}
+
+namespace {
+
+std::vector<int> argsort(const float* v, int count) {
+  std::vector<int> order(count);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [v](int a, int b) { return v[a] < v[b] || (v[a] == v[b] && a < b); });
+  return order;
+}
+
+int pairs_per_prompt(const OptimizerContext& ctx) {
+  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts - 1) / ctx.world.prompts;
+}
+
+// gaussian world: one pool of N pi_ref draws per prompt, the unbiased estimator over the n grid
+std::vector<std::vector<PromptStats>> pool_estimates(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+  const int N = opt.pool, G = static_cast<int>(opt.n.size()), P = ctx.world.prompts;
+  const Eigen::MatrixXd weights = bon_rank_weights(opt.n, N);
+  std::vector<std::vector<double>> cumulative(G, std::vector<double>(N));
+  for (int g = 0; g < G; ++g) std::partial_sum(weights.row(g).begin(), weights.row(g).end(), cumulative[g].begin());
+  std::vector<std::vector<PromptStats>> stats(G, std::vector<PromptStats>(P));
+#pragma omp parallel for schedule(dynamic)
+  for (int p = 0; p < P; ++p) {
+    // draw, score, rank
+    Responses r;
+    draw_gaussian_responses(ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed, stream_id(Stream::pool),
+                            p, 0, N, r);
+    Eigen::VectorXf proxy(N);
+    ctx.proxy.score(ctx.backend, r, proxy);
+    const std::vector<int> order = argsort(proxy.data(), N);
+    Eigen::VectorXf sp(N), sg(N), sw(N);
+    for (int i = 0; i < N; ++i) {
+      sp(i) = proxy(order[i]);
+      sg(i) = r.gold(order[i]);
+      sw(i) = static_cast<float>(reference_cdf(ctx.reference_gold, sg(i)));
+    }
+    Eigen::MatrixXf values(N, value_columns);
+    values.col(v_proxy) = sp;
+    values.col(v_gold) = sg;
+    values.col(v_win) = sw;
+    values.col(v_proxy_sq) = sp.array().square();
+    values.col(v_gold_sq) = sg.array().square();
+    values.col(v_proxy_gold) = sp.array() * sg.array();
+    // moments for the whole grid in one product, then sampled policy pairs
+    Eigen::MatrixXd moments;
+    bon_moments(ctx.backend, weights, values, moments);
+    for (int g = 0; g < G; ++g) {
+      PromptStats& s = stats[g][p];
+      for (int c = 0; c < value_columns; ++c) s.moments[c] = moments(g, c);
+      CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, 1000 + g);
+      sample_pair_agreement(sp.data(), sg.data(), cumulative[g], pairs_per_prompt(ctx), rng, s);
+    }
+  }
+  return stats;
+}
+
+// categorical world: the exact best-of-n distribution over each prompt's candidates
+std::vector<std::vector<PromptStats>> exact_distribution(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+  const ResponseTable& t = *ctx.candidates;
+  const int G = static_cast<int>(opt.n.size()), P = ctx.world.prompts, K = ctx.world.candidates;
+  std::vector<std::vector<PromptStats>> stats(G, std::vector<PromptStats>(P));
+#pragma omp parallel for schedule(dynamic)
+  for (int p = 0; p < P; ++p) {
+    const std::vector<int> order = argsort(t.values[v_proxy].row(p).data(), K);
+    std::vector<double> ref_cdf(K);
+    double c = 0.0;
+    for (int i = 0; i < K; ++i) ref_cdf[i] = c += std::exp(static_cast<double>(t.log_ref(p, order[i])));
+    std::vector<float> sp(K), sg(K);
+    for (int i = 0; i < K; ++i) {
+      sp[i] = t.values[v_proxy](p, order[i]);
+      sg[i] = t.values[v_gold](p, order[i]);
+    }
+    for (int g = 0; g < G; ++g) {
+      PromptStats& s = stats[g][p];
+      std::vector<double> cumulative(K);
+      double previous = 0.0, kl = 0.0, entropy = 0.0, sum_sq = 0.0;
+      s.kl = s.entropy = s.ess = 0.0;
+      for (int i = 0; i < K; ++i) {
+        cumulative[i] = std::pow(std::min(ref_cdf[i] / c, 1.0), opt.n[g]);
+        const double prob = cumulative[i] - previous;
+        previous = cumulative[i];
+        if (prob <= 0.0) continue;
+        const double log_prob = std::log(prob);
+        kl += prob * (log_prob - t.log_ref(p, order[i]));
+        entropy -= prob * log_prob;
+        sum_sq += prob * prob;
+        for (int col = 0; col < value_columns; ++col) s.moments[col] += prob * t.values[col](p, order[i]);
+      }
+      s.kl = std::max(kl, 0.0);
+      s.entropy = entropy;
+      s.ess = 1.0 / sum_sq;
+      CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, 1000 + g);
+      sample_pair_agreement(sp.data(), sg.data(), cumulative, pairs_per_prompt(ctx), rng, s);
+    }
+  }
+  return stats;
+}
+
+}  // namespace
+
+std::vector<MetricRow> run_best_of_n(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+  const auto stats = ctx.candidates ? exact_distribution(opt, ctx) : pool_estimates(opt, ctx);
+  std::vector<MetricRow> rows;
+  for (std::size_t g = 0; g < opt.n.size(); ++g) {
+    MetricRow row = summarize(stats[g]);
+    row.param_name = "n";
+    row.param = opt.n[g];
+    row.kl_bound = bon_kl_bound(opt.n[g]);
+    if (!ctx.candidates) {
+      row.kl = row.kl_bound;
+      row.sqrt_kl = std::sqrt(row.kl);
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace goodhart

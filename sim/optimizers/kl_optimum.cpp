@@ -1,0 +1,165 @@
+// kl_optimum.cpp — the exact solution of max E[proxy] - beta KL: pi_beta ∝ pi_ref exp(proxy / beta), over a beta
+// grid or at the beta that meets each KL budget (bisection in log beta).
+// Contract: exact sums in the categorical world; exact tilted gaussian N(mu + s^2 a / beta, s^2) for a linear
+// proxy in the gaussian world (KL = sum a^2 s^2 / (2 beta^2), expectations from exact draws); otherwise
+// self-normalized importance sampling over a pi_ref pool, with its effective sample size reported.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "sim/optimizers/optimizer.h"
+
+namespace goodhart {
+
+namespace {
+
+constexpr double min_beta = 1e-6, max_beta = 1e6;
+
+int pairs_per_prompt(const OptimizerContext& ctx) {
+  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts - 1) / ctx.world.prompts;
+}
+
+TiltInput tilt_input(const ResponseTable& t) {
+  TiltInput in{&t.log_ref, &t.values[v_proxy], {}};
+  for (int c = 0; c < value_columns; ++c) in.values.push_back(&t.values[c]);
+  return in;
+}
+
+double mean_kl(const ResponseTable& t, Backend backend, double beta) {
+  TiltResult r;
+  const double betas[] = {beta};
+  tilt_sweep(backend, tilt_input(t), betas, r);
+  double kl = 0.0;
+  for (int p = 0; p < r.prompts; ++p) kl += r.at(p, 0, tilt_kl) / r.prompts;
+  return kl;
+}
+
+// KL falls as beta grows: bisect log beta until KL(beta) meets the budget (the smallest beta if out of reach)
+double beta_for_budget(const ResponseTable& t, Backend backend, double budget) {
+  double lo = std::log(min_beta), hi = std::log(max_beta);
+  if (mean_kl(t, backend, min_beta) <= budget) return min_beta;
+  for (int it = 0; it < 80; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    (mean_kl(t, backend, std::exp(mid)) > budget ? lo : hi) = mid;
+  }
+  return std::exp(0.5 * (lo + hi));
+}
+
+// pi_beta over one table row, as cumulative weights, in double
+std::vector<double> tilt_cumulative(const ResponseTable& t, int p, double beta) {
+  const int K = static_cast<int>(t.log_ref.cols());
+  const float pmax = t.values[v_proxy].row(p).maxCoeff();
+  std::vector<double> logits(K), cumulative(K);
+  for (int k = 0; k < K; ++k) logits[k] = t.log_ref(p, k) + (t.values[v_proxy](p, k) - pmax) / beta;
+  const double m = *std::max_element(logits.begin(), logits.end());
+  double c = 0.0;
+  for (int k = 0; k < K; ++k) cumulative[k] = c += std::exp(logits[k] - m);
+  for (double& x : cumulative) x /= c;
+  return cumulative;
+}
+
+// the tilt of a table (categorical candidates or a pi_ref pool) at every beta
+std::vector<std::vector<PromptStats>> tilt_table(const ResponseTable& t, const std::vector<double>& betas,
+                                                 const OptimizerContext& ctx) {
+  TiltResult r;
+  tilt_sweep(ctx.backend, tilt_input(t), betas, r);
+  const int P = r.prompts, B = r.betas;
+  std::vector<std::vector<PromptStats>> stats(B, std::vector<PromptStats>(P));
+#pragma omp parallel for schedule(dynamic)
+  for (int p = 0; p < P; ++p)
+    for (int b = 0; b < B; ++b) {
+      PromptStats& s = stats[b][p];
+      for (int c = 0; c < value_columns; ++c) s.moments[c] = r.at(p, b, tilt_first_value + c);
+      s.kl = r.at(p, b, tilt_kl);
+      s.ess = r.at(p, b, tilt_ess);
+      s.entropy = ctx.candidates ? r.at(p, b, tilt_entropy) : not_applicable;
+      CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, 2000 + b);
+      sample_pair_agreement(t.values[v_proxy].row(p).data(), t.values[v_gold].row(p).data(),
+                            tilt_cumulative(t, p, betas[b]), pairs_per_prompt(ctx), rng, s);
+    }
+  return stats;
+}
+
+// gaussian world: a pi_ref pool of `samples` draws per prompt as a table with uniform reference weights
+ResponseTable gaussian_pool(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+  const int P = ctx.world.prompts, M = opt.samples;
+  ResponseTable t;
+  t.log_ref = RowMatrixXf::Constant(P, M, static_cast<float>(-std::log(static_cast<double>(M))));
+  for (auto& v : t.values) v.resize(P, M);
+#pragma omp parallel for schedule(dynamic)
+  for (int p = 0; p < P; ++p) {
+    Responses r;
+    draw_gaussian_responses(ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed, stream_id(Stream::pool),
+                            p, 0, M, r);
+    Eigen::VectorXf proxy(M), win(M);
+    ctx.proxy.score(ctx.backend, r, proxy);
+    for (int i = 0; i < M; ++i) win(i) = static_cast<float>(reference_cdf(ctx.reference_gold, r.gold(i)));
+    fill_value_row(proxy, r.gold, win, t, p);
+  }
+  return t;
+}
+
+// gaussian world, linear proxy a . y + c: exact draws from N(mu + s^2 a / beta, s^2), the same z for every beta
+std::vector<std::vector<PromptStats>> tilted_gaussian(const OptimizerConfig& opt, const OptimizerContext& ctx,
+                                                      const Eigen::VectorXd& a, const std::vector<double>& betas) {
+  const int P = ctx.world.prompts, M = opt.samples, B = static_cast<int>(betas.size());
+  const Eigen::VectorXd s2 = ctx.world.scale.array().square();
+  std::vector<std::vector<PromptStats>> stats(B, std::vector<PromptStats>(P));
+  std::vector<double> uniform(M);
+  for (int i = 0; i < M; ++i) uniform[i] = (i + 1.0) / M;
+#pragma omp parallel for schedule(dynamic)
+  for (int p = 0; p < P; ++p)
+    for (int b = 0; b < B; ++b) {
+      const Eigen::VectorXd mean = ctx.world.mean + (s2.array() * a.array()).matrix() / betas[b];
+      Responses r;
+      draw_shifted_responses(ctx.world, mean, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed,
+                             stream_id(Stream::pool), p, 0, M, r);
+      Eigen::VectorXf proxy(M);
+      ctx.proxy.score(ctx.backend, r, proxy);
+      PromptStats& s = stats[b][p];
+      for (int i = 0; i < M; ++i) {
+        const double x = proxy(i), g = r.gold(i);
+        const double v[value_columns] = {x, g, reference_cdf(ctx.reference_gold, r.gold(i)), x * x, g * g, x * g};
+        for (int c = 0; c < value_columns; ++c) s.moments[c] += v[c] / M;
+      }
+      s.kl = (a.array().square() * s2.array()).sum() / (2.0 * betas[b] * betas[b]);
+      s.ess = M;
+      CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, 2000 + b);
+      sample_pair_agreement(proxy.data(), r.gold.data(), uniform, pairs_per_prompt(ctx), rng, s);
+    }
+  return stats;
+}
+
+}  // namespace
+
+std::vector<MetricRow> run_kl_optimum(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+  Eigen::VectorXd a;
+  double c = 0.0;
+  const bool analytic = !ctx.candidates && ctx.proxy.linear_in_features(ctx.world.dim, a, c);
+  ResponseTable pool;
+  const ResponseTable* table = ctx.candidates;
+  if (!ctx.candidates && !analytic) table = &(pool = gaussian_pool(opt, ctx));
+  // the betas: given, or solved for each KL budget
+  std::vector<double> betas = opt.beta;
+  for (double budget : opt.kl_budget) {
+    if (analytic) {
+      const double numerator = (a.array().square() * ctx.world.scale.array().square()).sum();
+      betas.push_back(std::clamp(std::sqrt(numerator / (2.0 * budget)), min_beta, max_beta));
+    } else {
+      betas.push_back(beta_for_budget(*table, ctx.backend, budget));
+    }
+  }
+  const auto stats = analytic ? tilted_gaussian(opt, ctx, a, betas) : tilt_table(*table, betas, ctx);
+  std::vector<MetricRow> rows;
+  for (std::size_t b = 0; b < betas.size(); ++b) {
+    MetricRow row = summarize(stats[b]);
+    row.beta = betas[b];
+    row.param_name = opt.kl_budget.empty() ? "beta" : "kl_budget";
+    row.param = opt.kl_budget.empty() ? betas[b] : opt.kl_budget[b];
+    if (!ctx.candidates) row.entropy = not_applicable;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace goodhart

@@ -1,0 +1,143 @@
+// load.cpp — the scenario pipeline: read, apply overrides, parse, resolve defaults, validate, expand the sweep.
+// Contract: load_scenario checks every swept value in a real point (grid: each value once, zip: every point);
+// expand_sweep validates every point. A command-line override of a swept key removes it from the sweep.
+#include <fstream>
+#include <sstream>
+
+#include "sim/scenario/internal.h"
+
+namespace goodhart {
+
+ScenarioError::ScenarioError(std::string where_, std::string key_, std::string expected_)
+    : std::runtime_error(where_ + ": " + key_ + ": " + expected_),
+      where(std::move(where_)),
+      key(std::move(key_)),
+      expected(std::move(expected_)) {}
+
+const std::string& Locations::where(const std::string& key) const {
+  // the key, then each enclosing key ("optimizers[1].n[2]" -> "optimizers[1].n" -> "optimizers[1]" -> ...)
+  std::string k = key;
+  while (!k.empty()) {
+    if (auto it = at.find(k); it != at.end()) return it->second;
+    std::size_t cut = k.find_last_of(".[");
+    k.resize(cut == std::string::npos ? 0 : cut);
+  }
+  return file;
+}
+
+std::string Locations::optimizer_key(std::size_t i) const {
+  return single_optimizer ? "optimizer" : "optimizers[" + std::to_string(i) + "]";
+}
+
+namespace {
+
+using namespace scenario_detail;
+
+// the file as a tree with the command-line overrides applied
+struct Loaded {
+  YAML::Node tree;
+  Ctx ctx;
+};
+
+// a key set on the command line is no longer swept: the command line wins
+void drop_swept(YAML::Node& tree, const Ctx& ctx, const std::vector<Override>& overrides) {
+  const YAML::Node& root = tree;  // const lookups add no keys
+  if (!root.IsMap()) return;
+  YAML::Node sweep = root["sweep"];
+  if (!sweep.IsDefined() || !sweep.IsMap()) return;
+  YAML::Node params = sweep["parameters"];
+  if (!params.IsDefined() || !params.IsMap()) return;
+  std::vector<std::string> drop;
+  for (auto it = params.begin(); it != params.end(); ++it) {
+    if (!it->first.IsScalar()) continue;
+    std::string key = normalized_key(it->first.Scalar(), mark_text(ctx.file, it->first.Mark()));
+    for (const auto& o : overrides)
+      if (normalized_key(o.key, kCommandLine) == key) drop.push_back(it->first.Scalar());
+  }
+  for (const auto& k : drop) params.remove(k);
+}
+
+Loaded prepare(const std::string& yaml, const std::string& name, const std::vector<std::string>& overrides) {
+  Loaded l;
+  l.ctx.file = name;
+  try {
+    l.tree = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    throw ScenarioError(mark_text(name, e.mark), "<syntax>", e.msg);
+  }
+  std::vector<Override> parsed;
+  for (const auto& text : overrides) parsed.push_back(parse_override(text));
+  drop_swept(l.tree, l.ctx, parsed);
+  for (const auto& o : parsed) apply_override(l.tree, l.ctx, o.key, o.value, kCommandLine);
+  return l;
+}
+
+// point k of the sweep: its values applied like overrides at their parameter's location, then parsed and checked
+RunSpec make_point(const Loaded& l, const SweepConfig& sweep, std::size_t k) {
+  YAML::Node tree = YAML::Clone(l.tree);
+  tree.remove("sweep");
+  Ctx ctx = l.ctx;
+  RunSpec r;
+  r.index = int(k);
+  std::vector<std::size_t> choice = point_choice(sweep, k);
+  for (std::size_t i = 0; i < choice.size(); ++i) {
+    const SweepParameter& p = sweep.parameters[i];
+    apply_override(tree, ctx, p.key, YAML::Load(p.values[choice[i]]), p.where);
+    r.swept.emplace_back(p.key, p.values[choice[i]]);
+  }
+  Locations locs;
+  r.config = parse_tree(tree, ctx, locs);
+  resolve_defaults(r.config);
+  validate(r.config, locs);
+  r.point_id = point_id(r.config);
+  return r;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in) text << in.rdbuf();
+  if (!in) throw ScenarioError(path + ":1:1", "<file>", "a readable scenario file");
+  return text.str();
+}
+
+}  // namespace
+
+Scenario load_scenario_text(const std::string& yaml, const std::string& name,
+                            const std::vector<std::string>& overrides) {
+  Loaded l = prepare(yaml, name, overrides);
+  Locations locs;
+  Scenario s = parse_tree(l.tree, l.ctx, locs);
+  resolve_defaults(s);
+  if (s.sweep.parameters.empty()) {
+    validate(s, locs);
+    return s;
+  }
+  // with a sweep, the swept keys' file values may never run: check real points instead
+  validate_sweep(s.sweep, locs);
+  for (std::size_t k : check_points(s.sweep)) make_point(l, s.sweep, k);
+  return s;
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<std::string>& overrides) {
+  return load_scenario_text(read_file(path), path, overrides);
+}
+
+std::vector<RunSpec> expand_sweep_text(const std::string& yaml, const std::string& name,
+                                       const std::vector<std::string>& overrides) {
+  Loaded l = prepare(yaml, name, overrides);
+  Locations locs;
+  Scenario base = parse_tree(l.tree, l.ctx, locs);
+  if (!base.sweep.parameters.empty()) validate_sweep(base.sweep, locs);
+  std::vector<RunSpec> points;
+  std::size_t count = point_count(base.sweep);
+  points.reserve(count);
+  for (std::size_t k = 0; k < count; ++k) points.push_back(make_point(l, base.sweep, k));
+  return points;
+}
+
+std::vector<RunSpec> expand_sweep(const std::string& path, const std::vector<std::string>& overrides) {
+  return expand_sweep_text(read_file(path), path, overrides);
+}
+
+}  // namespace goodhart

@@ -1,0 +1,55 @@
+// test_helpers.h — shared helpers of the tests: analytic constants, running a scenario in-process, paths.
+// Contract: header-only, no global state; scenario paths are relative to the source tree.
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "sim/engine/run.h"
+#include "sim/scenario/scenario.h"
+
+namespace goodhart::test {
+
+inline std::string source_path(const std::string& relative) { return std::string(GOODHART_SOURCE_DIR) + "/" + relative; }
+
+// e_n = E[max of n standard normals] = integral of x n phi(x) Phi(x)^(n-1) dx (trapezoid on [-12, 12])
+inline double expected_max_normal(int n) {
+  const double h = 1e-3;
+  double s = 0.0;
+  for (double x = -12.0; x <= 12.0; x += h) {
+    const double phi = std::exp(-0.5 * x * x) / std::sqrt(2.0 * M_PI);
+    const double cdf = 0.5 * std::erfc(-x / std::sqrt(2.0));
+    s += x * n * phi * std::pow(cdf, n - 1) * h;
+  }
+  return s;
+}
+
+struct PointRun {
+  RunSpec spec;
+  PointResult result;
+  // the value of a swept key at this point ("" when not swept)
+  std::string swept(const std::string& key) const {
+    for (const auto& [k, v] : spec.swept)
+      if (k == key) return v;
+    return "";
+  }
+};
+
+// every point of a scenario file (with overrides), run in-process on the CPU backend
+inline std::vector<PointRun> run_scenario(const std::string& relative, const std::vector<std::string>& overrides = {}) {
+  std::vector<PointRun> out;
+  for (const RunSpec& spec : expand_sweep(source_path(relative), overrides))
+    out.push_back({spec, run_point(spec, Backend::cpu)});
+  return out;
+}
+
+// the rows of one optimizer
+inline std::vector<MetricRow> rows_of(const PointResult& r, const std::string& optimizer) {
+  std::vector<MetricRow> rows;
+  for (const MetricRow& m : r.rows)
+    if (m.optimizer == optimizer) rows.push_back(m);
+  return rows;
+}
+
+}  // namespace goodhart::test
