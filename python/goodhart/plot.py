@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 FIRST_SWEPT_AFTER = "optimizer"
 LAST_SWEPT_BEFORE = "param_name"
-MANY_CURVES = 6  # above this, the legend goes below the panels
+MANY_CURVES = 4  # above this, the legend goes below the panels
 
 
 def _number(cell):
@@ -169,6 +169,13 @@ def plot_results(results_dir, out=None):
         ax.grid(alpha=0.3)
     gold_ax.set_title("gold (dashed: Gao fit, dot: empirical peak)", fontsize=10)
     proxy_ax.set_title("proxy", fontsize=10)
+    # heavy-tailed proxies span many orders of magnitude: a symmetric log scale keeps every curve visible
+    proxy_values = [abs(p[3]) for c in curves for p in c["points"] if math.isfinite(p[3])]
+    if proxy_values and max(proxy_values) > 100.0:
+        proxy_ax.set_yscale("symlog", linthresh=1.0)
+        lowest = min(p[3] for c in curves for p in c["points"] if math.isfinite(p[3]))
+        proxy_ax.set_ylim(bottom=min(0.0, lowest) - 1.0)
+        proxy_ax.set_title("proxy (symmetric log scale)", fontsize=10)
     fig.suptitle(_title(results_dir))
     if curves:
         handles, labels = gold_ax.get_legend_handles_labels()

@@ -34,10 +34,14 @@ double mean_kl(const ResponseTable& t, Backend backend, double beta) {
   return kl;
 }
 
-// KL falls as beta grows: bisect log beta until KL(beta) meets the budget (the smallest beta if out of reach)
+// KL falls as beta grows: bisect log beta until KL(beta) meets the budget (the smallest beta if out of reach).
+// The bracket scales with the proxy's spread, so heavy-tailed proxies (spreads of 1e10 and more) are covered.
 double beta_for_budget(const ResponseTable& t, Backend backend, double budget) {
-  double lo = std::log(min_beta), hi = std::log(max_beta);
-  if (mean_kl(t, backend, min_beta) <= budget) return min_beta;
+  const RowMatrixXf& proxy = t.values[v_proxy];
+  const double spread = std::max(1e-12, static_cast<double>((proxy.rowwise().maxCoeff() -
+                                                             proxy.rowwise().minCoeff()).maxCoeff()));
+  double lo = std::log(spread * 1e-9), hi = std::log(spread * 1e6);
+  if (mean_kl(t, backend, std::exp(lo)) <= budget) return std::exp(lo);
   for (int it = 0; it < 80; ++it) {
     const double mid = 0.5 * (lo + hi);
     (mean_kl(t, backend, std::exp(mid)) > budget ? lo : hi) = mid;
