@@ -37,6 +37,8 @@ using namespace scenario_detail;
 struct Loaded {
   YAML::Node tree;
   Ctx ctx;
+  std::string text;                    // kept to parse a fresh tree per point: YAML::Clone drops marks
+  std::vector<std::string> overrides;
 };
 
 // a key set on the command line is no longer swept: the command line wins
@@ -60,6 +62,8 @@ void drop_swept(YAML::Node& tree, const Ctx& ctx, const std::vector<Override>& o
 Loaded prepare(const std::string& yaml, const std::string& name, const std::vector<std::string>& overrides) {
   Loaded l;
   l.ctx.file = name;
+  l.text = yaml;
+  l.overrides = overrides;
   try {
     l.tree = YAML::Load(yaml);
   } catch (const YAML::ParserException& e) {
@@ -74,9 +78,10 @@ Loaded prepare(const std::string& yaml, const std::string& name, const std::vect
 
 // point k of the sweep: its values applied like overrides at their parameter's location, then parsed and checked
 RunSpec make_point(const Loaded& l, const SweepConfig& sweep, std::size_t k) {
-  YAML::Node tree = YAML::Clone(l.tree);
+  Loaded fresh = prepare(l.text, l.ctx.file, l.overrides);  // a new parse keeps every node's file:line:col
+  YAML::Node tree = fresh.tree;
   tree.remove("sweep");
-  Ctx ctx = l.ctx;
+  Ctx ctx = fresh.ctx;
   RunSpec r;
   r.index = int(k);
   std::vector<std::size_t> choice = point_choice(sweep, k);
