@@ -99,7 +99,7 @@ std::vector<std::vector<PromptStats>> exact_distribution(const OptimizerConfig& 
     const std::vector<int> order = argsort(t.values[v_proxy].row(p).data(), K);
     std::vector<double> ref_cdf(K);
     double c = 0.0;
-    for (int i = 0; i < K; ++i) ref_cdf[i] = c += std::exp(static_cast<double>(t.log_ref(p, order[i])));
+    for (int i = 0; i < K; ++i) ref_cdf[i] = c += std::exp(ctx.world.log_ref(p, order[i]));
     std::vector<float> sp(K), sg(K);
     for (int i = 0; i < K; ++i) {
       sp[i] = t.values[v_proxy](p, order[i]);
@@ -116,7 +116,7 @@ std::vector<std::vector<PromptStats>> exact_distribution(const OptimizerConfig& 
         previous = cumulative[i];
         if (prob <= 0.0) continue;
         const double log_prob = std::log(prob);
-        kl += prob * (log_prob - t.log_ref(p, order[i]));
+        kl += prob * (log_prob - ctx.world.log_ref(p, order[i]));
         entropy -= prob * log_prob;
         sum_sq += prob * prob;
         for (int col = 0; col < value_columns; ++col) s.moments[col] += prob * t.values[col](p, order[i]);
@@ -138,7 +138,7 @@ std::vector<MetricRow> run_best_of_n(const OptimizerConfig& opt, const Optimizer
   std::vector<MetricRow> rows;
   for (std::size_t g = 0; g < opt.n.size(); ++g) {
     MetricRow row = summarize(stats[g]);
-    row.param_name = "n";
+    row.param_name = std::string(1, 'n');  // not = "n": GCC 12 warns falsely (-Wrestrict) on that assignment
     row.param = opt.n[g];
     row.kl_bound = bon_kl_bound(opt.n[g]);
     if (!ctx.candidates) {
