@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 BIN := build/release/goodhart
 
-.PHONY: deps build demo test clean
+.PHONY: deps build demo test bench clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -21,6 +21,10 @@ demo: build
 # every test
 test: build
 	ctest --preset release
+
+# the hot ops on the CPU backend beside their double references (figures go to bench/RESULTS.md)
+bench: build
+	build/release/goodhart_bench
 
 clean:
 	rm -rf build results

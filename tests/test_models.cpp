@@ -149,3 +149,27 @@ TEST_CASE("noisy-proxy errors: sample moments match the closed forms") {
   std::nth_element(x.begin(), x.begin() + 10000, x.end());
   CHECK(x[10000] == doctest::Approx(error_moments(levy).median).epsilon(0.05));
 }
+
+TEST_CASE("proxy scoring: the fast path matches the double reference for every proxy kind") {
+  for (const char* proxy : {"{type: learned, model: linear, features: [0, 2]}", "{type: learned, model: quadratic}",
+                            "{type: learned, model: mlp, hidden: [8], spurious_correlation: 0.5}",
+                            "{type: noisy, noise: {distribution: student_t, shape: 3.0, scale: 2.0}}"}) {
+    INFO(proxy);
+    const Scenario s = scenario(std::string("world: {type: gaussian, dim: 3}\ngold: {type: concave}\n") +
+                                "preferences: {n_pairs: 200}\nproxy: " + proxy +
+                                "\noptimizer: {type: best_of_n, pool: 8, n: [1]}\n");
+    const World w = make_world(s.world);
+    const Gold g = make_gold(s.gold, w, s.eval.standardize_samples);
+    const Proxy p = make_proxy(s.proxy, s.preferences, s.eval, w, g, Backend::cpu, 0);
+    Responses r;
+    draw_gaussian_responses(w, g, p.needs(), Backend::cpu, 1, stream_id(Stream::pool), 0, 0, 50, r);
+    Eigen::VectorXf fast(50);
+    p.score(Backend::cpu, r, fast);
+    for (int i = 0; i < 50; ++i) {
+      const Eigen::VectorXd y = r.x.row(i).cast<double>().transpose();
+      const double ref = p.score_one(y.data(), r.gold(i), r.error.size() ? r.error(i) : 0.0,
+                                     r.spurious.size() ? r.spurious(i) : 0.0);
+      CHECK(fast(i) == doctest::Approx(ref).epsilon(1e-4).scale(1.0));
+    }
+  }
+}

@@ -150,3 +150,27 @@ TEST_CASE("exact tilted gaussian of a linear proxy: proxy mean 1/beta, KL 1/(2 b
     CHECK(std::abs(m.proxy_mean - 1.0 / m.beta) <= 4 * m.proxy_se + 1e-3);
   }
 }
+
+TEST_CASE("kl_optimum stays finite for beta from 1e-4 to 1e4 in every world and path") {
+  const std::string betas = "[0.0001, 0.01, 1, 100, 10000]";
+  // categorical (exact), gaussian with a linear proxy (analytic) and a quadratic proxy (importance sampling)
+  for (const auto& run : test::run_scenario("scenarios/tiny/categorical_exact.yaml", {"optimizers[1].beta=" + betas}))
+    for (const MetricRow& m : test::rows_of(run.result, "kl_optimum")) {
+      CHECK(std::isfinite(m.kl));
+      CHECK(std::isfinite(m.proxy_mean));
+      CHECK(std::isfinite(m.gold_mean));
+      CHECK(std::isfinite(m.entropy));
+      CHECK(std::isfinite(m.ess));
+    }
+  for (const auto& run : test::run_scenario("scenarios/tiny/gao_rl_exact.yaml", {"optimizer.beta=" + betas})) {
+    const auto rows = test::rows_of(run.result, "kl_optimum");
+    for (const MetricRow& m : rows) {
+      CHECK(std::isfinite(m.kl));
+      CHECK(std::isfinite(m.proxy_mean));
+      CHECK(std::isfinite(m.gold_mean));
+      CHECK(std::isfinite(m.ess));
+    }
+    // KL falls as beta grows
+    for (std::size_t i = 1; i < rows.size(); ++i) CHECK(rows[i].kl <= rows[i - 1].kl);
+  }
+}
