@@ -63,16 +63,19 @@ double accuracy(const Proxy& p, const PreferencePairs& pairs, Backend b) {
   return correct / static_cast<double>(pairs.size());
 }
 
-// mean and variance of a learned proxy under pi_ref: exact over candidates or Monte Carlo
-void learned_moments(const Proxy& p, const World& world, const Gold& gold, Backend b, std::uint64_t seed,
-                     int samples, double& mean, double& var) {
+// mean and variance under pi_ref of a proxy (or of the gold, when gold_only): exact over candidates or Monte Carlo
+void reference_moments(const Proxy& p, bool gold_only, const World& world, const Gold& gold, Backend b,
+                       std::uint64_t seed, int samples, double& mean, double& var) {
   Responses r;
   if (world.categorical)
     all_candidates(world, gold, p.needs(), b, seed, r);
   else
     draw_gaussian_responses(world, gold, p.needs(), b, seed, stream_id(Stream::standardize), 0, 0, samples, r);
   Eigen::VectorXf f(r.size());
-  p.score(b, r, f);
+  if (gold_only)
+    f = r.gold;
+  else
+    p.score(b, r, f);
   Eigen::VectorXd w = Eigen::VectorXd::Constant(r.size(), 1.0 / static_cast<double>(r.size()));
   if (world.categorical)
     for (int q = 0; q < world.prompts; ++q)
@@ -86,16 +89,19 @@ void learned_moments(const Proxy& p, const World& world, const Gold& gold, Backe
 }  // namespace
 
 Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const EvalConfig& eval, const World& world,
-                 const Gold& gold, Backend backend, std::uint64_t seed) {
+                 const Gold& gold, bool gold_standardized, Backend backend, std::uint64_t seed) {
   Proxy p;
   if (cfg.type == "noisy") {
-    // gold has variance 1 under pi_ref; the error is independent of it
+    // the error is independent of gold: proxy moments are gold's (0 and 1 when gold is standardized) plus the error's
     p.noisy = true;
     p.noise = cfg.noise;
     if (cfg.standardize) {
+      double gold_mean = 0.0, gold_var = 1.0;
+      if (!gold_standardized)
+        reference_moments(p, true, world, gold, backend, seed, eval.standardize_samples, gold_mean, gold_var);
       const ErrorMoments m = error_moments(cfg.noise);
-      p.shift = cfg.noise.scale * (m.finite_mean ? m.mean : m.median);
-      p.scale = m.finite_variance ? std::sqrt(1.0 + cfg.noise.scale * cfg.noise.scale * m.variance) : 1.0;
+      p.shift = gold_mean + cfg.noise.scale * (m.finite_mean ? m.mean : m.median);
+      p.scale = m.finite_variance ? std::sqrt(gold_var + cfg.noise.scale * cfg.noise.scale * m.variance) : 1.0;
     }
     return p;
   }
@@ -125,7 +131,7 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
       mean = a.dot(world.mean) + c;
       var = (a.array().square() * world.scale.array().square()).sum();
     } else {
-      learned_moments(p, world, gold, backend, seed, eval.standardize_samples, mean, var);
+      reference_moments(p, false, world, gold, backend, seed, eval.standardize_samples, mean, var);
     }
     standardize_output(p.model, mean, var > 1e-300 ? std::sqrt(var) : 1.0);
   }

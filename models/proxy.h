@@ -38,6 +38,6 @@ struct Proxy {
 RowMatrixXf proxy_inputs(const Proxy& p, const Responses& r);
 
 Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const EvalConfig& eval, const World& world,
-                 const Gold& gold, Backend backend, std::uint64_t seed);
+                 const Gold& gold, bool gold_standardized, Backend backend, std::uint64_t seed);
 
 }  // namespace goodhart

@@ -114,7 +114,7 @@ TEST_CASE("Bradley-Terry recovers a linear gold direction from enough data (adam
                                 opt + ", epochs: 20}\noptimizer: {type: best_of_n, pool: 8, n: [1]}\n");
     const World w = make_world(s.world);
     const Gold g = make_gold(s.gold, w, s.eval.standardize_samples);
-    const Proxy p = make_proxy(s.proxy, s.preferences, s.eval, w, g, Backend::cpu, 0);
+    const Proxy p = make_proxy(s.proxy, s.preferences, s.eval, w, g, s.gold.standardize, Backend::cpu, 0);
     Eigen::VectorXd a, gold_a;
     double c = 0.0;
     REQUIRE(p.linear_in_features(6, a, c));
@@ -160,7 +160,7 @@ TEST_CASE("proxy scoring: the fast path matches the double reference for every p
                                 "\noptimizer: {type: best_of_n, pool: 8, n: [1]}\n");
     const World w = make_world(s.world);
     const Gold g = make_gold(s.gold, w, s.eval.standardize_samples);
-    const Proxy p = make_proxy(s.proxy, s.preferences, s.eval, w, g, Backend::cpu, 0);
+    const Proxy p = make_proxy(s.proxy, s.preferences, s.eval, w, g, s.gold.standardize, Backend::cpu, 0);
     Responses r;
     draw_gaussian_responses(w, g, p.needs(), Backend::cpu, 1, stream_id(Stream::pool), 0, 0, 50, r);
     Eigen::VectorXf fast(50);

@@ -114,7 +114,8 @@ TEST_CASE("categorical best-of-n distribution equals enumeration of n draws from
   const Scenario sc = load_scenario(test::source_path("scenarios/tiny/categorical_exact.yaml"),
                                     {"world.prompts=1", "world.candidates=3"});
   const Gold gold = make_gold(sc.gold, world, sc.eval.standardize_samples);
-  const Proxy proxy = make_proxy(sc.proxy, sc.preferences, sc.eval, world, gold, Backend::cpu, sc.seed);
+  const Proxy proxy =
+      make_proxy(sc.proxy, sc.preferences, sc.eval, world, gold, sc.gold.standardize, Backend::cpu, sc.seed);
   Responses cand;
   all_candidates(world, gold, proxy.needs(), Backend::cpu, sc.seed, cand);
   Eigen::VectorXf f(3);

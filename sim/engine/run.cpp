@@ -80,7 +80,8 @@ PointResult run_point(const RunSpec& spec, Backend backend) {
   // the models
   const World world = make_world(cfg.world);
   const Gold gold = make_gold(cfg.gold, world, cfg.eval.standardize_samples);
-  const Proxy proxy = make_proxy(cfg.proxy, cfg.preferences, cfg.eval, world, gold, backend, cfg.seed);
+  const Proxy proxy =
+      make_proxy(cfg.proxy, cfg.preferences, cfg.eval, world, gold, cfg.gold.standardize, backend, cfg.seed);
   // what every optimizer shares
   const std::vector<float> ref_gold = reference_gold(cfg, world, gold, backend);
   ResponseTable candidates;

@@ -2,6 +2,7 @@
 // Contract: see results.h.
 #include "sim/io/results.h"
 
+#include <algorithm>
 #include <map>
 
 #include "sim/engine/fits.h"
@@ -82,10 +83,12 @@ std::string runs_csv(const std::vector<RunSpec>& points, const std::vector<Point
         gold.push_back(row->gold_mean);
       }
       const EmpiricalPeak peak = empirical_peak(d, gold);
+      // the gold at the largest KL reached (the grid may run either way, e.g. beta ascending)
+      const auto last = std::max_element(d.begin(), d.end()) - d.begin();
       const GaoFit bon = fit_gao_bon(d, gold), rl = fit_gao_rl(d, gold);
       std::vector<std::string> cells = point_cells(points[i], name, keys);
       for (double v : {results[i].rm_heldout_accuracy, results[i].rm_accuracy_ref, peak.gold, peak.sqrt_kl,
-                       gold.empty() ? not_applicable : gold.back(), bon.alpha, bon.beta, bon.r2, bon.peak_sqrt_kl,
+                       gold.empty() ? not_applicable : gold[last], bon.alpha, bon.beta, bon.r2, bon.peak_sqrt_kl,
                        bon.peak_gold, rl.alpha, rl.beta, rl.r2, rl.peak_sqrt_kl, rl.peak_gold})
         cells.push_back(format_double(v));
       t.rows.push_back(std::move(cells));

@@ -28,7 +28,7 @@ TiltInput tilt_input(const ResponseTable& t) {
 double mean_kl(const ResponseTable& t, Backend backend, double beta) {
   TiltResult r;
   const double betas[] = {beta};
-  tilt_sweep(backend, tilt_input(t), betas, r);
+  tilt_sweep(backend, TiltInput{&t.log_ref, &t.values[v_proxy], {}}, betas, r);  // KL only: no value columns
   double kl = 0.0;
   for (int p = 0; p < r.prompts; ++p) kl += r.at(p, 0, tilt_kl) / r.prompts;
   return kl;
@@ -43,8 +43,9 @@ double beta_for_budget(const ResponseTable& t, Backend backend, double budget) {
   double lo = std::log(spread * 1e-9), hi = std::log(spread * 1e6);
   if (mean_kl(t, backend, std::exp(lo)) <= budget) return std::exp(lo);
   for (int it = 0; it < 80; ++it) {
-    const double mid = 0.5 * (lo + hi);
-    (mean_kl(t, backend, std::exp(mid)) > budget ? lo : hi) = mid;
+    const double mid = 0.5 * (lo + hi), kl = mean_kl(t, backend, std::exp(mid));
+    if (std::abs(kl - budget) <= 1e-6 * budget) return std::exp(mid);
+    (kl > budget ? lo : hi) = mid;
   }
   return std::exp(0.5 * (lo + hi));
 }
