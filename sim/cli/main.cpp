@@ -1,19 +1,17 @@
-// main.cpp — the `goodhart` command line: run | validate | plan | list | version (DESIGN.md §6).
-// Contract: exit 0 on success, 1 on a runtime failure, 2 on a usage or scenario error (nothing written then);
-// progress on stderr only, results only through write_results.
+// main.cpp — the `goodhart` command line: run | validate | plan | merge | list | version (DESIGN.md §6).
+// Contract: exit 0 on success, 1 on a runtime failure, 2 on a usage or scenario error (nothing written then),
+// 128 + signal when SIGINT/SIGTERM stopped a run (finished points are kept); progress on stderr only.
 #include <omp.h>
 
-#include <chrono>
+#include <atomic>
+#include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
 #include "sim/engine/plan.h"
-#include "sim/engine/run.h"
-#include "sim/io/progress.h"
-#include "sim/io/results.h"
+#include "sim/engine/sweep_run.h"
 #include "sim/scenario/scenario.h"
 
 namespace fs = std::filesystem;
@@ -26,44 +24,75 @@ struct Options {
   std::vector<std::string> overrides;
   std::string out;
   std::string backend = "auto";
+  std::string shard;
+  int point = -1;
   int threads = 0;
+  bool resume = false;
+  bool force = false;
   bool quiet = false;
+  bool list_points = false;
+  std::vector<std::string> merge_dirs;
 };
 
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown cpu";
+// the first SIGINT or SIGTERM asks the run to stop after the point in flight; a second one ends it at once
+std::atomic<int> stop_signal{0};
+extern "C" void on_stop_signal(int signal) {
+  stop_signal.store(signal);
+  std::signal(signal, SIG_DFL);
 }
 
 int cmd_run(const Options& o) {
-  const Backend backend = parse_backend(o.backend);
-  const std::vector<RunSpec> points = expand_sweep(o.scenario, o.overrides);
-  const Scenario scenario = load_scenario(o.scenario, o.overrides);
+  SweepOptions options;
+  options.backend = parse_backend(o.backend);
+  options.shard = o.shard.empty() ? shard_from_environment() : parse_shard(o.shard);
+  options.only_point = o.point;
+  options.resume = o.resume;
+  options.force = o.force;
+  options.quiet = o.quiet;
+  options.stop = &stop_signal;
   if (o.threads > 0) omp_set_num_threads(o.threads);
-  const fs::path dir = !o.out.empty() ? fs::path(o.out)
-                       : !scenario.output.dir.empty() ? fs::path(scenario.output.dir)
-                                                      : fs::path("results") / scenario.name;
-  // every point, then every file: an error before the end writes nothing
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<PointResult> results;
-  Progress progress(points.size(), o.quiet, scenario.name);
-  for (const RunSpec& spec : points) {
-    results.push_back(run_point(spec, backend));
-    progress.advance();
+  const Scenario scenario = load_scenario(o.scenario, o.overrides);
+  options.dir = !o.out.empty() ? fs::path(o.out)
+                : !scenario.output.dir.empty() ? fs::path(scenario.output.dir)
+                                               : fs::path("results") / scenario.name;
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  const SweepOutcome r = run_sweep(o.scenario, o.overrides, options);
+  if (r.left > 0) {
+    std::cerr << "stopped by signal " << r.signal << " after " << r.ran << " new point" << (r.ran == 1 ? "" : "s")
+              << "; " << r.left << " left; every finished point is stored in " << options.dir.string()
+              << ": rerun with --resume to finish\n";
+    return 128 + r.signal;
   }
-  progress.finish();
-  const RunInfo info{o.scenario, backend_name(backend), cpu_model(), omp_get_max_threads(),
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
-  write_results(dir, scenario, points, results, info);
-  if (!o.quiet) std::cerr << "wrote " << (dir / "metrics.csv").string() << ", runs.csv, manifest.json\n";
+  if (!o.quiet) {
+    std::cerr << "ran " << r.ran << " point" << (r.ran == 1 ? "" : "s");
+    if (r.skipped) std::cerr << ", " << r.skipped << " already finished";
+    if (r.combined)
+      std::cerr << "; wrote " << (options.dir / "metrics.csv").string() << ", runs.csv, manifest.json\n";
+    else
+      std::cerr << " into " << (options.dir / "points").string() << "; combine shards with goodhart merge\n";
+  }
+  return 0;
+}
+
+int cmd_merge(const Options& o) {
+  std::vector<fs::path> dirs(o.merge_dirs.begin(), o.merge_dirs.end());
+  merge_results(dirs, o.out.empty() ? dirs.front() : fs::path(o.out), o.quiet);
   return 0;
 }
 
 int cmd_validate(const Options& o) {
   const Scenario scenario = load_scenario(o.scenario, o.overrides);
   const std::vector<RunSpec> points = expand_sweep(o.scenario, o.overrides);
+  if (o.list_points) {
+    // one line per point, for GNU parallel and job arrays: index, point_id, swept key=value ...
+    for (const RunSpec& p : points) {
+      std::cout << p.index << "\t" << p.point_id;
+      for (const auto& [k, v] : p.swept) std::cout << "\t" << k << "=" << v;
+      std::cout << "\n";
+    }
+    return 0;
+  }
   nlohmann::json resolved = to_json(scenario);
   std::cout << resolved.dump(2) << "\n";
   std::cout << "valid: " << points.size() << " point" << (points.size() == 1 ? "" : "s") << "\n";
@@ -107,12 +136,21 @@ int main(int argc, char** argv) {
   run->add_option("--out", o.out, "results folder (default: output.dir, else results/<name>)");
   run->add_option("--backend", o.backend, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   run->add_option("--threads", o.threads, "OpenMP threads (default: all cores)")->check(CLI::PositiveNumber);
+  run->add_option("--shard", o.shard, "run every N-th point: i/N with 0 <= i < N (default from SLURM_ARRAY_TASK_*)");
+  run->add_option("--point", o.point, "run only point K (see validate --list-points)")->check(CLI::NonNegativeNumber);
+  run->add_flag("--resume", o.resume, "skip points already finished in the results folder");
+  run->add_flag("--force", o.force, "run even when the memory estimate exceeds the memory available");
   run->add_flag("--quiet", o.quiet, "no progress on stderr");
   CLI::App* validate = app.add_subcommand("validate", "parse and check: the resolved config and the point count");
   add_scenario(validate);
+  validate->add_flag("--list-points", o.list_points, "print one line per point: index, point_id, swept values");
   CLI::App* plan = app.add_subcommand("plan", "points, estimated memory and time");
   add_scenario(plan);
   plan->add_option("--threads", o.threads, "threads to plan for")->check(CLI::PositiveNumber);
+  CLI::App* merge = app.add_subcommand("merge", "combine the points of shards of one sweep into one results folder");
+  merge->add_option("dirs", o.merge_dirs, "results folders of the shards")->required()->check(CLI::ExistingDirectory);
+  merge->add_option("--out", o.out, "merged folder (default: the first folder)");
+  merge->add_flag("--quiet", o.quiet, "no summary on stderr");
   CLI::App* list = app.add_subcommand("list", "the scenario library with one-line descriptions");
   CLI::App* version = app.add_subcommand("version", "tool version and git revision");
   try {
@@ -125,12 +163,16 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(o);
     if (*validate) return cmd_validate(o);
     if (*plan) return cmd_plan(o);
+    if (*merge) return cmd_merge(o);
     if (*list) return cmd_list();
     if (*version) {
       std::cout << "goodhart " << GOODHART_VERSION << " (" << GOODHART_GIT_REVISION << ")\n";
       return 0;
     }
   } catch (const ScenarioError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const RunRefused& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const std::invalid_argument& e) {

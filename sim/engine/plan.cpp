@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <ostream>
 
 namespace goodhart {
@@ -21,6 +22,9 @@ double mlp_flops(int d, const std::vector<int>& hidden) {
   return flops + 2.0 * in;
 }
 
+
+}  // namespace
+
 std::string human_bytes(double b) {
   char buf[32];
   const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -30,7 +34,17 @@ std::string human_bytes(double b) {
   return buf;
 }
 
-}  // namespace
+// MemAvailable from /proc/meminfo, in bytes (0 when unknown)
+double available_memory() {
+  std::ifstream in("/proc/meminfo");
+  for (std::string key; in >> key;) {
+    double kib = 0;
+    in >> kib;
+    if (key == "MemAvailable:") return kib * 1024.0;
+    in.ignore(1 << 10, '\n');
+  }
+  return 0.0;
+}
 
 PlanEstimate estimate_point(const Scenario& s, int threads) {
   const WorldConfig& w = s.world;
@@ -71,6 +85,7 @@ PlanEstimate estimate_point(const Scenario& s, int threads) {
 
 PlanEstimate print_plan(const std::vector<RunSpec>& points, int threads, std::ostream& out) {
   PlanEstimate total;
+  const double available = available_memory();
   out << "point  point_id          memory      responses   seconds  swept\n";
   for (const RunSpec& p : points) {
     const PlanEstimate e = estimate_point(p.config, threads);
@@ -79,6 +94,7 @@ PlanEstimate print_plan(const std::vector<RunSpec>& points, int threads, std::os
                   human_bytes(e.bytes).c_str(), e.responses, e.seconds);
     out << line;
     for (const auto& [k, v] : p.swept) out << k << "=" << v << " ";
+    if (available > 0 && e.bytes > available) out << " <- exceeds the memory available";
     out << "\n";
     total.bytes = std::max(total.bytes, e.bytes);
     total.responses += e.responses;
@@ -89,6 +105,9 @@ PlanEstimate print_plan(const std::vector<RunSpec>& points, int threads, std::os
                 "(rough estimate)\n", points.size(), human_bytes(total.bytes).c_str(), total.responses,
                 total.seconds, threads);
   out << line;
+  if (available > 0)
+    out << "memory available: " << human_bytes(available)
+        << (total.bytes > available ? "; goodhart run refuses this sweep unless --force\n" : "; the sweep fits\n");
   return total;
 }
 

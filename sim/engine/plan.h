@@ -4,6 +4,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <string>
 #include <vector>
 
 #include "sim/scenario/scenario.h"
@@ -17,6 +18,12 @@ struct PlanEstimate {
 };
 
 PlanEstimate estimate_point(const Scenario& s, int threads);
+
+// "1.5 GiB"
+std::string human_bytes(double bytes);
+
+// MemAvailable of /proc/meminfo in bytes (0 when unknown)
+double available_memory();
 
 // prints one line per point and a total; returns the total (peak memory is the largest point's)
 PlanEstimate print_plan(const std::vector<RunSpec>& points, int threads, std::ostream& out);

@@ -1,11 +1,10 @@
-// results.h — the results folder of a sweep: metrics.csv (tidy, one row per observation), runs.csv (one row per
-// point and optimizer: peaks and Gao fits) and manifest.json (tool, config, hash, backend, threads, timings).
-// Contract: column order is fixed (swept keys between `optimizer` and `param_name`); numbers are shortest
-// round-trip; every file is written atomically; metrics.csv and runs.csv are byte-identical for the same scenario
-// and seed whatever the thread count (manifest.json differs only in threads and timings).
+// results.h — rendering the results of a sweep: metrics.csv (tidy, one row per observation) and runs.csv (one row
+// per point and optimizer: peaks and Gao fits), point by point, so finished points can be stored and merged.
+// Contract: column order is fixed (swept keys other than seed between `optimizer` and the metrics); numbers are
+// shortest round-trip; a file is its header followed by the rendered rows of its points in sweep order, so a run
+// resumed, sharded and merged renders byte-identical files.
 #pragma once
 
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -13,21 +12,17 @@
 
 namespace goodhart {
 
-struct RunInfo {
-  std::string scenario_path;
-  std::string backend;
-  std::string device;
-  int threads = 1;
-  double seconds = 0.0;
+// CSV lines of one point, without headers
+struct RenderedPoint {
+  std::string metrics_rows;
+  std::string runs_rows;
 };
 
-std::string metrics_csv(const std::vector<RunSpec>& points, const std::vector<PointResult>& results);
-std::string runs_csv(const std::vector<RunSpec>& points, const std::vector<PointResult>& results);
-std::string manifest_json(const Scenario& scenario, const std::vector<RunSpec>& points,
-                          const std::vector<PointResult>& results, const RunInfo& info);
+// the swept keys that get their own column (every swept key but `seed`, which always has one), in sweep order
+std::vector<std::string> swept_columns(const std::vector<std::pair<std::string, std::string>>& swept);
 
-// writes the three files into dir (created if needed)
-void write_results(const std::filesystem::path& dir, const Scenario& scenario, const std::vector<RunSpec>& points,
-                   const std::vector<PointResult>& results, const RunInfo& info);
+std::string metrics_header(const std::vector<std::string>& columns);  // one line, with its '\n'
+std::string runs_header(const std::vector<std::string>& columns);
+RenderedPoint render_point(const RunSpec& spec, const PointResult& result, const std::vector<std::string>& columns);
 
 }  // namespace goodhart

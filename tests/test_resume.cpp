@@ -1,0 +1,155 @@
+// test_resume.cpp — nothing lost: a sweep killed with SIGKILL or stopped with SIGTERM resumes to byte-identical
+// results; a changed scenario is refused; shards run as separate processes merge to the single-process result;
+// the memory guard refuses what cannot fit. Contract: runs the built binary in folders under the build tree.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::current_path() / "test_scratch" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir.parent_path());
+  return dir;
+}
+
+// runs the binary from the source tree; returns its exit code (stderr to err.txt beside the results)
+int goodhart(const std::string& args, std::string* err = nullptr) {
+  const fs::path err_file = fs::current_path() / "test_scratch" / "resume_stderr.txt";
+  const std::string cmd =
+      std::string("cd ") + GOODHART_SOURCE_DIR + " && " + GOODHART_BINARY + " " + args + " 2>" + err_file.string();
+  const int status = std::system(cmd.c_str());
+  if (err) *err = slurp(err_file);
+  return WEXITSTATUS(status);
+}
+
+std::size_t stored_points(const fs::path& dir) {
+  if (!fs::exists(dir / "points")) return 0;
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir / "points")) n += e.path().extension() == ".json";
+  return n;
+}
+
+// a sweep of 4 points of about half a second each
+const std::string sweep = "scenarios/tiny/gao_bon_learned.yaml optimizer.pool=65536 \"optimizer.n=[1, 16, 256, 65536]\"";
+
+// starts the sweep in the background, waits until `points` are stored, sends `signal`, waits for the exit code
+int interrupted_run(const fs::path& dir, int points, const char* signal) {
+  const fs::path pid_file = dir.string() + ".pid", rc_file = dir.string() + ".rc";
+  fs::remove(rc_file);
+  const std::string cmd = std::string("cd ") + GOODHART_SOURCE_DIR + " && (" + GOODHART_BINARY + " run " + sweep +
+                          " --quiet --out " + dir.string() + " 2>/dev/null & echo $! > " + pid_file.string() +
+                          "; wait $!; echo $? > " + rc_file.string() + ") 2>/dev/null &";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (stored_points(dir) < static_cast<std::size_t>(points) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const std::string kill = "kill -" + std::string(signal) + " $(cat " + pid_file.string() + ")";
+  REQUIRE(std::system(kill.c_str()) == 0);
+  while (!fs::exists(rc_file) || slurp(rc_file).empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return std::stoi(slurp(rc_file));
+}
+
+}  // namespace
+
+TEST_CASE("a sweep killed with SIGKILL resumes to byte-identical results") {
+  const fs::path whole = fresh_dir("resume_whole"), killed = fresh_dir("resume_killed");
+  REQUIRE(goodhart("run " + sweep + " --quiet --out " + whole.string()) == 0);
+  CHECK(interrupted_run(killed, 1, "KILL") == 137);
+  // the kill came mid-sweep: some points stored, no combined files yet
+  CHECK(stored_points(killed) >= 1);
+  CHECK(stored_points(killed) < 4);
+  CHECK_FALSE(fs::exists(killed / "metrics.csv"));
+  std::string err;
+  REQUIRE(goodhart("run " + sweep + " --resume --out " + killed.string(), &err) == 0);
+  CHECK(err.find("already finished") != std::string::npos);
+  CHECK(slurp(killed / "metrics.csv") == slurp(whole / "metrics.csv"));
+  CHECK(slurp(killed / "runs.csv") == slurp(whole / "runs.csv"));
+}
+
+TEST_CASE("SIGTERM stops after the point in flight, keeps it, and says how to resume") {
+  const fs::path whole = fresh_dir("term_whole"), stopped = fresh_dir("term_stopped");
+  REQUIRE(goodhart("run " + sweep + " --quiet --out " + whole.string()) == 0);
+  CHECK(interrupted_run(stopped, 1, "TERM") == 128 + 15);
+  CHECK(stored_points(stopped) >= 1);
+  CHECK_FALSE(fs::exists(stopped / "metrics.csv"));
+  REQUIRE(goodhart("run " + sweep + " --resume --quiet --out " + stopped.string()) == 0);
+  CHECK(slurp(stopped / "metrics.csv") == slurp(whole / "metrics.csv"));
+}
+
+TEST_CASE("resuming a changed scenario into the same folder is refused, naming the keys") {
+  const fs::path dir = fresh_dir("resume_changed");
+  REQUIRE(goodhart("run scenarios/tiny/categorical_exact.yaml --quiet --out " + dir.string()) == 0);
+  const std::string before = slurp(dir / "metrics.csv");
+  std::string err;
+  CHECK(goodhart("run scenarios/tiny/categorical_exact.yaml world.dim=4 preferences.label_noise=0.2 --resume "
+                 "--quiet --out " + dir.string(), &err) == 2);
+  CHECK(err.find("different scenario") != std::string::npos);
+  CHECK(err.find("scenario.world.dim") != std::string::npos);
+  CHECK(err.find("scenario.preferences.label_noise") != std::string::npos);
+  CHECK(slurp(dir / "metrics.csv") == before);
+}
+
+TEST_CASE("shards run as separate processes merge into the single-process results") {
+  const std::string file = "scenarios/tiny/gao_bon_learned.yaml";
+  const fs::path whole = fresh_dir("shard_whole");
+  REQUIRE(goodhart("run " + file + " --quiet --out " + whole.string()) == 0);
+  std::string dirs;
+  for (int i = 0; i < 3; ++i) {
+    const fs::path d = fresh_dir("shard_" + std::to_string(i));
+    REQUIRE(goodhart("run " + file + " --quiet --shard " + std::to_string(i) + "/3 --out " + d.string()) == 0);
+    CHECK_FALSE(fs::exists(d / "metrics.csv"));
+    dirs.append(" ").append(d.string());  // not += " " + ...: GCC 12 warns falsely (-Wrestrict) on that
+  }
+  const fs::path merged = fresh_dir("shard_merged");
+  REQUIRE(goodhart("merge" + dirs + " --quiet --out " + merged.string()) == 0);
+  CHECK(slurp(merged / "metrics.csv") == slurp(whole / "metrics.csv"));
+  CHECK(slurp(merged / "runs.csv") == slurp(whole / "runs.csv"));
+  // a missing shard and a point in two folders are errors
+  std::string err;
+  CHECK(goodhart("merge " + (fs::current_path() / "test_scratch/shard_0").string() + " --quiet --out " +
+                 fresh_dir("shard_missing").string(), &err) == 2);
+  CHECK(err.find("points missing from every folder: 1, 2") != std::string::npos);
+  const fs::path again = fresh_dir("shard_again");
+  REQUIRE(goodhart("run " + file + " --quiet --point 0 --out " + again.string()) == 0);
+  CHECK(goodhart("merge" + dirs + " " + again.string() + " --quiet --out " + fresh_dir("shard_dup").string(), &err) ==
+        2);
+  CHECK(err.find("points found in more than one folder: 0") != std::string::npos);
+}
+
+TEST_CASE("SLURM array variables pick the shard; --point runs one point") {
+  const std::string file = "scenarios/tiny/gao_bon_learned.yaml";
+  const fs::path dir = fresh_dir("slurm");
+  const std::string env = "SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_COUNT=2 ";
+  const std::string cmd = std::string("cd ") + GOODHART_SOURCE_DIR + " && " + env + GOODHART_BINARY + " run " + file +
+                          " --quiet --out " + dir.string();
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  // task 2 of 1..2 is shard 1/2: points 1 and 3
+  CHECK(stored_points(dir) == 2);
+  CHECK(fs::exists(dir / "shards" / "shard-1-of-2.json"));
+}
+
+TEST_CASE("the memory guard refuses a sweep that cannot fit, before writing anything") {
+  const fs::path dir = fresh_dir("too_big");
+  std::string err;
+  CHECK(goodhart("run scenarios/tiny/categorical_exact.yaml world.prompts=100000 world.candidates=100000 --quiet "
+                 "--out " + dir.string(), &err) == 2);
+  CHECK(err.find("lower world.prompts or world.candidates") != std::string::npos);
+  CHECK(err.find("--force") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir));
+}
