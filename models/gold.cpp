@@ -94,6 +94,7 @@ Gold make_gold(const GoldConfig& cfg, const World& world, int standardize_sample
   if (!cfg.standardize) return g;
   if (!closed_form) moments_by_sampling(g, world, cfg.seed, standardize_samples, mean, var);
   const double sd = var > 1e-300 ? std::sqrt(var) : 1.0;  // a constant gold stays constant
+  g.variance = var > 1e-300 ? 1.0 : 0.0;
   if (g.concave) {
     g.shift = mean;
     g.scale = sd;

@@ -19,6 +19,7 @@ struct Gold {
   Eigen::VectorXd direction;  // concave: u
   double penalty = 0.0;       // concave: lambda
   double shift = 0.0, scale = 1.0;  // concave: r = (u.y - lambda |y|^2 - shift) / scale
+  double variance = 1.0;            // under pi_ref once standardized: 1, or 0 for a constant gold
 
   // out(i) = r*(y.row(i)) on the backend's fast path
   void score(Backend b, const RowMatrixXf& y, Eigen::Ref<Eigen::VectorXf> out) const;

@@ -92,11 +92,12 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
                  const Gold& gold, bool gold_standardized, Backend backend, std::uint64_t seed) {
   Proxy p;
   if (cfg.type == "noisy") {
-    // the error is independent of gold: proxy moments are gold's (0 and 1 when gold is standardized) plus the error's
+    // the error is independent of gold: proxy moments are gold's (mean 0 and variance 1, or 0 for a constant gold,
+    // when gold is standardized) plus the error's
     p.noisy = true;
     p.noise = cfg.noise;
     if (cfg.standardize) {
-      double gold_mean = 0.0, gold_var = 1.0;
+      double gold_mean = 0.0, gold_var = gold.variance;
       if (!gold_standardized)
         reference_moments(p, true, world, gold, backend, seed, eval.standardize_samples, gold_mean, gold_var);
       const ErrorMoments m = error_moments(cfg.noise);

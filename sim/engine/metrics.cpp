@@ -1,8 +1,10 @@
 // metrics.cpp — combining per-prompt statistics into output rows, policy pair sampling and reference CDFs.
-// Contract: see metrics.h.
+// Contract: see metrics.h; summarize throws std::overflow_error when a policy expectation is not finite (values
+// beyond the float range), so no infinity or NaN reaches a row in place of a number.
 #include "sim/engine/metrics.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace goodhart {
 
@@ -21,6 +23,12 @@ MetricRow summarize(const std::vector<PromptStats>& prompts) {
     agree += s.pairs_agree;
     distinct += s.pairs_distinct;
   }
+  for (int c = 0; c < value_columns; ++c)
+    if (!std::isfinite(mean[c]))
+      throw std::overflow_error(
+          "a policy expectation overflowed: proxy or gold values beyond the float range (a value above ~1.8e19 "
+          "overflows its square), as from a noisy proxy whose error has a very heavy tail (pareto or student_t with "
+          "a small shape); raise proxy.noise.shape or lower proxy.noise.scale");
   row.proxy_mean = mean[v_proxy];
   row.gold_mean = mean[v_gold];
   // standard errors across prompts: each prompt's value is one independent replicate
@@ -33,7 +41,9 @@ MetricRow summarize(const std::vector<PromptStats>& prompts) {
   const double var_proxy = mean[v_proxy_sq] - mean[v_proxy] * mean[v_proxy];
   const double var_gold = mean[v_gold_sq] - mean[v_gold] * mean[v_gold];
   const double cov = mean[v_proxy_gold] - mean[v_proxy] * mean[v_gold];
-  if (var_proxy > 1e-12 && var_gold > 1e-12) row.proxy_gold_corr = cov / std::sqrt(var_proxy * var_gold);
+  // clamped to [-1, 1]: moments summed from float values can put the ratio just outside (1.0008 seen at n = N)
+  if (var_proxy > 1e-12 && var_gold > 1e-12)
+    row.proxy_gold_corr = std::clamp(cov / std::sqrt(var_proxy * var_gold), -1.0, 1.0);
   row.kl = std::max(0.0, kl);  // NaN stays NaN
   if (std::isnan(kl)) row.kl = not_applicable;
   row.sqrt_kl = std::sqrt(row.kl);

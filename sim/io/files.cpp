@@ -47,7 +47,7 @@ void sync_folder(const std::filesystem::path& folder) {
 
 std::string format_double(double x) {
   if (std::isnan(x)) return "";
-  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  if (std::isinf(x)) throw std::overflow_error("a result overflowed to infinity; no output is written with it");
   char buf[32];  // the longest shortest form, e.g. -2.2250738585072014e-308, is 24 characters
   const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
   if (ec != std::errc{}) throw std::logic_error("format_double: buffer too small");

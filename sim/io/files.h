@@ -10,7 +10,7 @@
 namespace goodhart {
 
 // shortest decimal that parses back to the same double (std::to_chars, no locale);
-// NaN -> "" (an empty CSV cell), +-inf -> "inf"/"-inf"
+// NaN -> "" (an empty CSV cell: not applicable); an infinity throws std::overflow_error (never written)
 std::string format_double(double x);
 
 // a CSV cell, quoted (with inner quotes doubled) only when it holds a comma, a quote or a line break

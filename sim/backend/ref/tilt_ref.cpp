@@ -1,5 +1,6 @@
 // tilt_ref.cpp — reference exact tilt pi_beta ∝ pi_ref exp(proxy / beta): double, plain loops, one prompt and
-// one beta at a time. Contract: the oracle tilt_sweep_cpu is tested against; see ops.h for the outputs.
+// one beta at a time; KL against pi_ref renormalized in double (exact to ~1e-16 for beta up to 1e6).
+// Contract: the oracle tilt_sweep_cpu is tested against; see ops.h for the outputs.
 #include <algorithm>
 #include <cmath>
 
@@ -18,6 +19,11 @@ void tilt_sweep_ref(const TiltInput& in, std::span<const double> betas, TiltResu
   out.data.assign(static_cast<std::size_t>(P) * out.betas * out.columns, 0.0);
   std::vector<double> t(K);
   for (int p = 0; p < P; ++p) {
+    // log of the sum of pi_ref: float log_ref sums to 1 only within ~1e-7, which would floor every small KL
+    double lmax = -INFINITY, l0 = 0.0;
+    for (int k = 0; k < K; ++k) lmax = std::max(lmax, static_cast<double>(log_ref(p, k)));
+    for (int k = 0; k < K; ++k) l0 += std::exp(log_ref(p, k) - lmax);
+    const double log_ref_sum = lmax + std::log(l0);
     double pmax = proxy(p, 0);
     for (int k = 1; k < K; ++k) pmax = std::max(pmax, static_cast<double>(proxy(p, k)));
     for (int b = 0; b < out.betas; ++b) {
@@ -34,7 +40,7 @@ void tilt_sweep_ref(const TiltInput& in, std::span<const double> betas, TiltResu
       for (int k = 0; k < K; ++k) {
         const double log_pi = t[k] - log_norm, pi = std::exp(log_pi);
         if (pi == 0.0) continue;
-        kl += pi * (log_pi - log_ref(p, k));
+        kl += pi * (log_pi - log_ref(p, k) + log_ref_sum);  // against the normalized pi_ref
         entropy -= pi * log_pi;
         sum_sq += pi * pi;
         for (int v = 0; v < V; ++v) out.at(p, b, tilt_first_value + v) += pi * (*in.values[v])(p, k);
