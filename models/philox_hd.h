@@ -32,6 +32,10 @@ enum class Stream : std::uint32_t {
   accuracy_pairs = 12,  // sampled policy pairs for rm_accuracy_policy (a = prompt, b = grid index)
   reference_pairs = 13, // pi_ref pairs for rm_accuracy_ref
   reference_labels = 14,
+  policy_samples = 15,  // policy_gradient training samples (categorical: a = step, b = prompt; gaussian:
+                        // a = step * P + prompt, b = sample)
+  policy_batches = 16,  // policy minibatch order (reserved: minibatches now split each group by index)
+  dpo_batches = 17,     // dpo minibatch order
   error_offset = 1000,  // noisy-proxy error of a response drawn from stream s: stream s + error_offset
   spurious_offset = 2000,  // spurious-feature noise of a response drawn from stream s: s + spurious_offset
 };

@@ -2,6 +2,8 @@
 // Contract: see proxy.h.
 #include "models/proxy.h"
 
+#include <algorithm>
+
 #include "models/bradley_terry.h"
 #include "models/noise.h"
 #include "models/preferences.h"
@@ -27,7 +29,20 @@ void Proxy::score(Backend b, const Responses& r, Eigen::Ref<Eigen::VectorXf> out
           static_cast<float>(scale);
     return;
   }
-  score_mlp(b, model, proxy_inputs(*this, r), out);
+  const RowMatrixXf in = proxy_inputs(*this, r);
+  if (members.size() == 1) {
+    score_mlp(b, members[0], in, out);
+    return;
+  }
+  // an ensemble: every member's scores, aggregated per response, then standardized
+  Eigen::MatrixXf scores(in.rows(), static_cast<Eigen::Index>(members.size()));
+  for (std::size_t m = 0; m < members.size(); ++m) score_mlp(b, members[m], in, scores.col(m));
+  const Eigen::ArrayXf mean = scores.rowwise().mean().array();
+  Eigen::ArrayXf agg = mean;
+  if (aggregate == "min") agg = scores.rowwise().minCoeff().array();
+  if (aggregate == "uwo")
+    agg = mean - static_cast<float>(uwo_lambda) * (scores.array().colwise() - mean).square().rowwise().mean();
+  out = ((agg - static_cast<float>(shift)) / static_cast<float>(scale)).matrix();
 }
 
 double Proxy::score_one(const double* x, double gold, double error, double spurious) const {
@@ -37,14 +52,23 @@ double Proxy::score_one(const double* x, double gold, double error, double spuri
   if (quadratic)
     for (int c : columns) in.push_back(x[c] * x[c]);
   if (rho > 0.0) in.push_back(rho * gold + std::sqrt(1.0 - rho * rho) * spurious);
-  return mlp_eval(model, in.data());
+  if (members.size() == 1) return mlp_eval(members[0], in.data());
+  std::vector<double> v;
+  for (const Mlp& m : members) v.push_back(mlp_eval(m, in.data()));
+  double mean = 0.0, var = 0.0;
+  for (double x : v) mean += x / v.size();
+  for (double x : v) var += (x - mean) * (x - mean) / v.size();
+  const double agg = aggregate == "min" ? *std::min_element(v.begin(), v.end())
+                     : aggregate == "uwo" ? mean - uwo_lambda * var
+                                          : mean;
+  return (agg - shift) / scale;
 }
 
 bool Proxy::linear_in_features(int dim, Eigen::VectorXd& a, double& c) const {
-  if (noisy || quadratic || rho > 0.0 || model.layers() != 1) return false;
+  if (noisy || quadratic || rho > 0.0 || members.size() != 1 || members[0].layers() != 1) return false;
   a = Eigen::VectorXd::Zero(dim);
-  for (std::size_t j = 0; j < columns.size(); ++j) a(columns[j]) = model.weights[0](j, 0);
-  c = model.biases[0](0);
+  for (std::size_t j = 0; j < columns.size(); ++j) a(columns[j]) = members[0].weights[0](j, 0);
+  c = members[0].biases[0](0);
   return true;
 }
 
@@ -112,30 +136,59 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
   p.rho = cfg.spurious_correlation;
   p.quadratic = cfg.model == "quadratic";
   const int inputs = static_cast<int>(p.columns.size()) * (p.quadratic ? 2 : 1) + (p.rho > 0.0 ? 1 : 0);
-  CounterRng init(seed, Stream::proxy_init, 0);
   const std::vector<int> hidden = cfg.model == "mlp" ? cfg.hidden : std::vector<int>{};
-  p.model = make_random_mlp(inputs, hidden, parse_activation(cfg.activation), init);
+  p.aggregate = cfg.aggregate;
+  p.uwo_lambda = cfg.uwo_lambda;
 
+  // each member: its own initialization and batch order; with bootstrap, its own resample of the pairs
   const PreferencePairs train = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed, prefs.n_pairs,
                                                       Stream::preference_pairs, Stream::preference_labels);
-  p.train_loss = fit_bradley_terry(cfg, as_double(proxy_inputs(p, train.a)), as_double(proxy_inputs(p, train.b)),
-                                   train.label, seed, p.model);
+  const Eigen::MatrixXd xa = as_double(proxy_inputs(p, train.a)), xb = as_double(proxy_inputs(p, train.b));
+  const int k = cfg.ensemble_members;
+  for (int m = 0; m < k; ++m) {
+    CounterRng init(seed, Stream::proxy_init, m);
+    Mlp f = make_random_mlp(inputs, hidden, parse_activation(cfg.activation), init);
+    const std::uint64_t member_seed = seed ^ (static_cast<std::uint64_t>(m) << 48);
+    if (k > 1 && cfg.ensemble_method == "bootstrap") {
+      // resample pairs with replacement (draws keyed past any epoch index of the batch stream)
+      std::vector<Eigen::Index> rows(train.size());
+      CounterRng rng(seed, Stream::proxy_batches, 1000000u + static_cast<std::uint32_t>(m));
+      for (auto& r : rows)
+        r = std::min<Eigen::Index>(train.size() - 1, static_cast<Eigen::Index>(rng.uniform() * train.size()));
+      p.train_loss = fit_bradley_terry(cfg, xa(rows, Eigen::all), xb(rows, Eigen::all), train.label(rows),
+                                       member_seed, f);
+    } else {
+      p.train_loss = fit_bradley_terry(cfg, xa, xb, train.label, member_seed, f);
+    }
+    p.members.push_back(std::move(f));
+  }
   const PreferencePairs heldout = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed,
                                                         prefs.heldout_pairs, Stream::heldout_pairs,
                                                         Stream::heldout_labels);
-  p.heldout_accuracy = accuracy(p, heldout, backend);
   if (cfg.standardize) {
-    // closed form for a linear proxy of a gaussian world, else exact sums or Monte Carlo
-    double mean = 0.0, var = 1.0, c = 0.0;
-    Eigen::VectorXd a;
-    if (!world.categorical && p.linear_in_features(world.dim, a, c)) {
-      mean = a.dot(world.mean) + c;
-      var = (a.array().square() * world.scale.array().square()).sum();
-    } else {
-      reference_moments(p, false, world, gold, backend, seed, eval.standardize_samples, mean, var);
+    // each member (closed form for a linear proxy of a gaussian world, else exact sums or Monte Carlo), then an
+    // ensemble's aggregate
+    for (Mlp& member : p.members) {
+      Proxy single = p;
+      single.members = {member};
+      double mean = 0.0, var = 1.0, c = 0.0;
+      Eigen::VectorXd a;
+      if (!world.categorical && single.linear_in_features(world.dim, a, c)) {
+        mean = a.dot(world.mean) + c;
+        var = (a.array().square() * world.scale.array().square()).sum();
+      } else {
+        reference_moments(single, false, world, gold, backend, seed, eval.standardize_samples, mean, var);
+      }
+      standardize_output(member, mean, var > 1e-300 ? std::sqrt(var) : 1.0);
     }
-    standardize_output(p.model, mean, var > 1e-300 ? std::sqrt(var) : 1.0);
+    if (p.members.size() > 1) {
+      double mean = 0.0, var = 1.0;
+      reference_moments(p, false, world, gold, backend, seed, eval.standardize_samples, mean, var);
+      p.shift = mean;
+      p.scale = var > 1e-300 ? std::sqrt(var) : 1.0;
+    }
   }
+  p.heldout_accuracy = accuracy(p, heldout, backend);
   return p;
 }
 

@@ -17,11 +17,14 @@ struct Proxy {
   NoiseConfig noise;
   // learned: f([x[:, columns], (x[:, columns]^2 if quadratic), spurious]) with
   // spurious = rho * gold + sqrt(1 - rho^2) * noise
-  Mlp model;
+  // an ensemble (Coste et al. 2023) aggregates its members' standardized scores by mean, min or mean - lambda var
+  std::vector<Mlp> members;
   std::vector<int> columns;
   bool quadratic = false;
   double rho = 0.0;
-  double shift = 0.0, scale = 1.0;
+  std::string aggregate = "mean";
+  double uwo_lambda = 1.0;
+  double shift = 0.0, scale = 1.0;  // noisy proxy, or the aggregate of an ensemble: (value - shift) / scale
   double heldout_accuracy = std::numeric_limits<double>::quiet_NaN();  // vs held-out labels
   double train_loss = std::numeric_limits<double>::quiet_NaN();
 

@@ -31,8 +31,15 @@ void resize_extras(const DrawNeeds& needs, Eigen::Index count, Responses& out) {
 void draw_shifted_responses(const World& world, const Eigen::VectorXd& mean, const Gold& gold, const DrawNeeds& needs,
                             Backend backend, std::uint64_t seed, std::uint32_t stream, std::uint32_t a,
                             std::uint32_t b0, Eigen::Index count, Responses& out) {
+  draw_scaled_responses(world, mean, world.scale, gold, needs, backend, seed, stream, a, b0, count, out);
+}
+
+void draw_scaled_responses(const World& world, const Eigen::VectorXd& mean, const Eigen::VectorXd& scale,
+                           const Gold& gold, const DrawNeeds& needs, Backend backend, std::uint64_t seed,
+                           std::uint32_t stream, std::uint32_t a, std::uint32_t b0, Eigen::Index count,
+                           Responses& out) {
   out.x.resize(count, world.dim);
-  sample_gaussian_shifted(world, mean, seed, stream, a, b0, out.x);
+  sample_gaussian_scaled(world, mean, scale, seed, stream, a, b0, out.x);
   resize_extras(needs, count, out);
   gold.score(backend, out.x, out.gold);
   for (Eigen::Index i = 0; i < count; ++i)

@@ -38,6 +38,12 @@ void draw_shifted_responses(const World& world, const Eigen::VectorXd& mean, con
                             Backend backend, std::uint64_t seed, std::uint32_t stream, std::uint32_t a,
                             std::uint32_t b0, Eigen::Index count, Responses& out);
 
+// the same, from N(mean, diag(scale^2)) with the same standard draws (a gaussian policy that also moves its scale)
+void draw_scaled_responses(const World& world, const Eigen::VectorXd& mean, const Eigen::VectorXd& scale,
+                           const Gold& gold, const DrawNeeds& needs, Backend backend, std::uint64_t seed,
+                           std::uint32_t stream, std::uint32_t a, std::uint32_t b0, Eigen::Index count,
+                           Responses& out);
+
 // the chosen candidates (prompt, candidate) of a categorical world, with their per-candidate draws
 void categorical_responses(const World& world, const Gold& gold, const DrawNeeds& needs, Backend backend,
                            std::uint64_t seed, const std::vector<std::pair<int, int>>& chosen, Responses& out);

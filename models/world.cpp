@@ -55,9 +55,15 @@ void sample_gaussian(const World& w, std::uint64_t seed, std::uint32_t stream, s
 
 void sample_gaussian_shifted(const World& w, const Eigen::VectorXd& mean, std::uint64_t seed, std::uint32_t stream,
                              std::uint32_t a, std::uint32_t b0, Eigen::Ref<RowMatrixXf> out) {
+  sample_gaussian_scaled(w, mean, w.scale, seed, stream, a, b0, out);
+}
+
+void sample_gaussian_scaled(const World& w, const Eigen::VectorXd& mean, const Eigen::VectorXd& scale,
+                            std::uint64_t seed, std::uint32_t stream, std::uint32_t a, std::uint32_t b0,
+                            Eigen::Ref<RowMatrixXf> out) {
   for (Eigen::Index i = 0; i < out.rows(); ++i) {
     CounterRng rng(seed, stream, a, b0 + static_cast<std::uint32_t>(i));
-    for (int j = 0; j < w.dim; ++j) out(i, j) = static_cast<float>(mean(j) + w.scale(j) * rng.normal());
+    for (int j = 0; j < w.dim; ++j) out(i, j) = static_cast<float>(mean(j) + scale(j) * rng.normal());
   }
 }
 

@@ -33,6 +33,11 @@ void sample_gaussian(const World& w, std::uint64_t seed, std::uint32_t stream, s
 void sample_gaussian_shifted(const World& w, const Eigen::VectorXd& mean, std::uint64_t seed, std::uint32_t stream,
                              std::uint32_t a, std::uint32_t b0, Eigen::Ref<RowMatrixXf> out);
 
+// the same draws, scaled too: rows are mean + scale * z (a policy N(mean, diag(scale^2)) with pi_ref's z)
+void sample_gaussian_scaled(const World& w, const Eigen::VectorXd& mean, const Eigen::VectorXd& scale,
+                            std::uint64_t seed, std::uint32_t stream, std::uint32_t a, std::uint32_t b0,
+                            Eigen::Ref<RowMatrixXf> out);
+
 // a categorical draw from pi_ref(.|prompt) by inverse CDF on one uniform
 int sample_candidate(const World& w, int prompt, double uniform);
 

@@ -165,7 +165,7 @@ TEST_CASE("a YAML syntax error is located") {
 
 TEST_CASE("an unknown enum value lists the allowed ones") {
   CHECK(error_of(kHead + "optimizer:\n  type: best_of_m\n") ==
-        "t.yaml:8:9: optimizer.type: one of best_of_n, kl_optimum, got 'best_of_m'");
+        "t.yaml:8:9: optimizer.type: one of best_of_n, kl_optimum, policy_gradient, dpo, got 'best_of_m'");
 }
 
 TEST_CASE("an alias and its canonical key together are an error naming both") {

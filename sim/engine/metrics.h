@@ -19,7 +19,7 @@ inline constexpr double not_applicable = std::numeric_limits<double>::quiet_NaN(
 
 struct MetricRow {
   std::string optimizer;
-  std::string param_name;  // n | beta | kl_budget
+  std::string param_name;  // n | beta | kl_budget | step
   double param = not_applicable;
   double beta = not_applicable;  // kl_optimum: the beta used (solved for kl_budget rows)
   double kl = not_applicable, sqrt_kl = not_applicable, kl_bound = not_applicable;
@@ -28,6 +28,8 @@ struct MetricRow {
   double gold_win_rate = not_applicable, proxy_gold_corr = not_applicable;
   double rm_accuracy_ref = not_applicable, rm_accuracy_policy = not_applicable;
   double entropy = not_applicable, ess = not_applicable;
+  double step = not_applicable, kl_coef = not_applicable;  // training runs: the step and the current KL coefficient
+  double implicit_accuracy = not_applicable;  // dpo: held-out pairs ordered right by the implicit reward
 };
 
 // the value columns whose policy expectations every optimizer computes, in this order

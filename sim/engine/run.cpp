@@ -93,7 +93,10 @@ PointResult run_point(const RunSpec& spec, Backend backend) {
   result.rm_accuracy_ref = accuracy_on_reference(cfg, world, gold, proxy, backend);
   // the optimizers, in scenario order
   for (const OptimizerConfig& opt : cfg.optimizers) {
-    std::vector<MetricRow> rows = opt.type == "best_of_n" ? run_best_of_n(opt, ctx) : run_kl_optimum(opt, ctx);
+    std::vector<MetricRow> rows = opt.type == "best_of_n"         ? run_best_of_n(opt, ctx)
+                                  : opt.type == "kl_optimum"      ? run_kl_optimum(opt, ctx)
+                                  : opt.type == "policy_gradient" ? run_policy_gradient(opt, ctx)
+                                                                  : run_dpo(opt, ctx);
     for (MetricRow& row : rows) {
       row.optimizer = opt.name.empty() ? opt.type : opt.name;
       row.rm_accuracy_ref = result.rm_accuracy_ref;

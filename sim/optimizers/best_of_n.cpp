@@ -1,7 +1,9 @@
 // best_of_n.cpp — unbiased best-of-n estimates from one pool per prompt (gaussian world) and the exact best-of-n
 // distribution over candidates (categorical world).
-// Contract: pool sorted by proxy ascending (ties by index); weights C(i-1, n-1)/C(N, n) from log-gamma; the
-// categorical distribution is P(best = k) = F_k^n - F_{k-1}^n over candidates in proxy order.
+// Contract: pool sorted by the selection score ascending (ties by index) — the proxy, or with ref_logprob_weight
+// alpha > 0 the regularized score proxy + alpha log pi_ref (Jinnai et al. 2024); weights C(i-1, n-1)/C(N, n) from
+// log-gamma; the categorical distribution is P(best = k) = F_k^n - F_{k-1}^n over candidates in score order. The
+// KL formula log n - (n-1)/n holds for any tie-free score.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -62,7 +64,15 @@ std::vector<std::vector<PromptStats>> pool_estimates(const OptimizerConfig& opt,
                             p, 0, N, r);
     Eigen::VectorXf proxy(N);
     ctx.proxy.score(ctx.backend, r, proxy);
-    const std::vector<int> order = argsort(proxy.data(), N);
+    // the selection score: the proxy, plus ref_logprob_weight * log pi_ref(y) (up to a constant) when regularized
+    Eigen::VectorXf score = proxy;
+    if (opt.ref_logprob_weight > 0.0) {
+      const Eigen::RowVectorXf mu = ctx.world.mean.cast<float>().transpose();
+      const Eigen::RowVectorXf inv_s = ctx.world.scale.cast<float>().cwiseInverse().transpose();
+      score += static_cast<float>(-0.5 * opt.ref_logprob_weight) *
+               ((r.x.rowwise() - mu).array().rowwise() * inv_s.array()).square().rowwise().sum().matrix();
+    }
+    const std::vector<int> order = argsort(score.data(), N);
     Eigen::VectorXf sp(N), sg(N), sw(N);
     for (int i = 0; i < N; ++i) {
       sp(i) = proxy(order[i]);
@@ -96,7 +106,10 @@ std::vector<std::vector<PromptStats>> exact_distribution(const OptimizerConfig& 
   std::vector<std::vector<PromptStats>> stats(G, std::vector<PromptStats>(P));
 #pragma omp parallel for schedule(dynamic)
   for (int p = 0; p < P; ++p) {
-    const std::vector<int> order = argsort(t.values[v_proxy].row(p).data(), K);
+    Eigen::VectorXf score = t.values[v_proxy].row(p).transpose();
+    if (opt.ref_logprob_weight > 0.0)
+      score += static_cast<float>(opt.ref_logprob_weight) * ctx.world.log_ref.row(p).transpose().cast<float>();
+    const std::vector<int> order = argsort(score.data(), K);
     std::vector<double> ref_cdf(K);
     double c = 0.0;
     for (int i = 0; i < K; ++i) ref_cdf[i] = c += std::exp(ctx.world.log_ref(p, order[i]));

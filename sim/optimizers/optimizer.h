@@ -31,6 +31,10 @@ struct OptimizerContext {
 
 std::vector<MetricRow> run_best_of_n(const OptimizerConfig& opt, const OptimizerContext& ctx);
 std::vector<MetricRow> run_kl_optimum(const OptimizerConfig& opt, const OptimizerContext& ctx);
+// a policy trained against the proxy: one row per evaluation (param_name "step"), the first at step 0
+std::vector<MetricRow> run_policy_gradient(const OptimizerConfig& opt, const OptimizerContext& ctx);
+// a policy trained on the preference pairs (no proxy): one row per evaluation, for each beta in turn
+std::vector<MetricRow> run_dpo(const OptimizerConfig& opt, const OptimizerContext& ctx);
 
 // fill one row of a table's value columns from scored responses (win from reference_gold when given)
 void fill_value_row(const Eigen::VectorXf& proxy, const Eigen::VectorXf& gold, const Eigen::VectorXf& win,

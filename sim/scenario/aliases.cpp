@@ -19,6 +19,20 @@ constexpr std::array kAliases = {
     Alias{"proxy", "num_train_epochs", "epochs"}, Alias{"proxy", "per_device_train_batch_size", "batch_size"},
     Alias{"proxy", "weight_decay", "l2"},         Alias{"optimizer", "n_samples", "samples"},
     Alias{"optimizer", "target_kl", "kl_budget"},
+    // policy_gradient: TRL and OpenRLHF names
+    Alias{"optimizer", "advantage_estimator", "algorithm"},
+    Alias{"optimizer", "n_samples_per_prompt", "num_generations"},
+    Alias{"optimizer", "rloo_k", "num_generations"},
+    Alias{"optimizer", "init_kl_coef", "kl_coef"},
+    Alias{"optimizer", "adap_kl_ctrl", "adaptive_kl"},
+    Alias{"optimizer", "kl_target", "adaptive_kl_target"},
+    Alias{"optimizer", "target", "adaptive_kl_target"},
+    Alias{"optimizer", "kl_horizon", "adaptive_kl_horizon"},
+    Alias{"optimizer", "horizon", "adaptive_kl_horizon"},
+    Alias{"optimizer", "eps_clip", "cliprange"},
+    Alias{"optimizer", "ppo_epochs", "num_ppo_epochs"},
+    Alias{"optimizer", "lr", "learning_rate"},
+    Alias{"optimizer", "total_steps", "steps"},
 };
 
 }  // namespace

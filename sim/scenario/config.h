@@ -64,19 +64,56 @@ struct ProxyConfig {
   int batch_size = 128;                // learned adam: minibatch size
   std::vector<int> features;           // learned: feature indices the proxy sees; empty: all (a missing attribute)
   double spurious_correlation = 0.0;   // learned: an extra feature s = rho*gold + sqrt(1-rho^2)*noise; 0: none
+  int ensemble_members = 1;            // learned: k proxies aggregated into one (Coste et al. 2023); 1: a single proxy
+  std::string ensemble_method = "bootstrap";  // bootstrap (each member on a resample of the pairs, own init) |
+                                              // seeds (every member on the same pairs, own init and batch order)
+  std::string aggregate = "mean";      // mean | min (worst-case optimization, WCO) | uwo (mean - uwo_lambda * variance)
+  double uwo_lambda = 1.0;             // uwo: weight of the members' population variance
   NoiseConfig noise;                   // noisy: the error term
   bool standardize = true;             // rescale to mean 0, variance 1 under pi_ref (where the variance exists)
 };
 
 // one optimizer pushed against the proxy
 struct OptimizerConfig {
-  std::string type = "best_of_n";      // best_of_n | kl_optimum
+  std::string type = "best_of_n";      // best_of_n | kl_optimum | policy_gradient | dpo
   std::string name;                    // label in outputs; empty: type
   int pool = 4096;                     // best_of_n, gaussian world: N samples per prompt (>= max n)
   std::vector<int> n = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};  // best_of_n grid
-  std::vector<double> beta;            // kl_optimum: inverse strengths; empty with kl_budget empty: a default grid
+  std::vector<double> beta;            // kl_optimum: inverse strengths (empty with kl_budget empty: a default grid);
+                                       // dpo: DPO's beta, one training run per value (default 0.1)
   std::vector<double> kl_budget;       // kl_optimum: KL targets; the beta meeting each is found by root-finding
   int samples = 4096;                  // kl_optimum, gaussian world: samples per prompt (exact draws or SNIS pool)
+
+  // policy_gradient and dpo: the trained policy
+  std::string policy = "auto";         // auto | tabular | log_linear | mean_shift; auto: log_linear (categorical
+                                       // world) or mean_shift (gaussian world)
+  bool learn_scale = false;            // mean_shift: also learn a log-scale per dimension
+  double learning_rate = 0.05;         // Adam step size
+  int steps = 200;                     // optimizer steps
+  int eval_every = 10;                 // steps between evaluation rows (exact KL, proxy, gold, ...)
+
+  // policy_gradient
+  std::string algorithm = "rloo";      // reinforce | rloo | ppo | grpo (alias advantage_estimator)
+  int num_generations = 8;             // sampled responses per prompt and step (aliases n_samples_per_prompt, rloo_k)
+  double kl_coef = 0.05;               // KL coefficient, initial value when adaptive (alias init_kl_coef)
+  bool adaptive_kl = false;            // Ziegler et al. 2019 controller (alias adap_kl_ctrl)
+  double adaptive_kl_target = 1.0;     // target KL of the controller (aliases kl_target, target)
+  double adaptive_kl_horizon = 10000;  // horizon in sampled responses (aliases kl_horizon, horizon)
+  std::string kl_estimator = "k1";     // k1 | k2 | k3, per-sample estimators of KL(pi || pi_ref)
+  std::string kl_in = "reward";        // reward (penalty in the reward) | loss (a KL term in the loss)
+  double max_kl = 0.0;                 // a hard KL budget: stop once the exact KL reaches it; 0: none
+  double cliprange = 0.2;              // ppo and grpo: ratio clip (alias eps_clip)
+  int num_ppo_epochs = 4;              // ppo and grpo: passes over each batch (alias ppo_epochs)
+  int num_mini_batches = 1;            // ppo and grpo: minibatches per pass
+  bool whiten_rewards = false;         // standardize the batch's rewards before advantages
+  double reward_clip = 0.0;            // clip proxy rewards to [-reward_clip, reward_clip]; 0: no clipping
+
+  // dpo (trained on the scenario's preference pairs; `beta` above is DPO's beta, one run per value)
+  std::string loss_type = "sigmoid";   // sigmoid (DPO) | ipo
+  int batch_size = 64;                 // pairs per step
+
+  // best_of_n mitigation (Jinnai et al. 2024): select argmax proxy + ref_logprob_weight * log pi_ref
+  double ref_logprob_weight = 0.0;
 };
 
 // eval: how metrics are estimated

@@ -1,4 +1,5 @@
-// json.cpp — the resolved scenario as JSON (canonical keys, every field, optimizers as a list, no sweep), hashed.
+// json.cpp — the resolved scenario as JSON (canonical keys, every field — of an optimizer, those its type reads —,
+// optimizers as a list, no sweep), hashed.
 // Contract: to_json(s).dump() is a pure function of the config; point_id is its 64-bit FNV-1a as 16 lowercase hex.
 #include <cstdio>
 
@@ -15,13 +16,26 @@ nlohmann::json to_json(const Scenario& s) {
 
   json optimizers = json::array();
   for (const auto& o : s.optimizers) {
-    optimizers.push_back({{"type", o.type},
-                          {"name", o.name},
-                          {"pool", o.pool},
-                          {"n", o.n},
-                          {"beta", o.beta},
-                          {"kl_budget", o.kl_budget},
-                          {"samples", o.samples}});
+    // the keys each type reads (the others cannot change its results, so they stay out of the hash)
+    json j = {{"type", o.type}, {"name", o.name}};
+    if (o.type == "best_of_n") {
+      j.update({{"pool", o.pool}, {"n", o.n}, {"ref_logprob_weight", o.ref_logprob_weight}});
+    } else if (o.type == "kl_optimum") {
+      j.update({{"beta", o.beta}, {"kl_budget", o.kl_budget}, {"samples", o.samples}});
+    } else {
+      j.update({{"policy", o.policy}, {"learn_scale", o.learn_scale}, {"learning_rate", o.learning_rate},
+                {"steps", o.steps}, {"eval_every", o.eval_every}, {"samples", o.samples}});
+      if (o.type == "policy_gradient")
+        j.update({{"algorithm", o.algorithm}, {"num_generations", o.num_generations}, {"kl_coef", o.kl_coef},
+                  {"adaptive_kl", o.adaptive_kl}, {"adaptive_kl_target", o.adaptive_kl_target},
+                  {"adaptive_kl_horizon", o.adaptive_kl_horizon}, {"kl_estimator", o.kl_estimator},
+                  {"kl_in", o.kl_in}, {"max_kl", o.max_kl}, {"cliprange", o.cliprange},
+                  {"num_ppo_epochs", o.num_ppo_epochs}, {"num_mini_batches", o.num_mini_batches},
+                  {"whiten_rewards", o.whiten_rewards}, {"reward_clip", o.reward_clip}});
+      else
+        j.update({{"beta", o.beta}, {"loss_type", o.loss_type}, {"batch_size", o.batch_size}});
+    }
+    optimizers.push_back(j);
   }
   return {
       {"schema_version", s.schema_version},
@@ -65,6 +79,10 @@ nlohmann::json to_json(const Scenario& s) {
         {"batch_size", x.batch_size},
         {"features", x.features},
         {"spurious_correlation", x.spurious_correlation},
+        {"ensemble_members", x.ensemble_members},
+        {"ensemble_method", x.ensemble_method},
+        {"aggregate", x.aggregate},
+        {"uwo_lambda", x.uwo_lambda},
         {"noise", {{"distribution", x.noise.distribution}, {"scale", x.noise.scale}, {"shape", x.noise.shape}}},
         {"standardize", x.standardize}}},
       {"optimizers", optimizers},

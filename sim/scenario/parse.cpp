@@ -47,7 +47,8 @@ void parse_preferences(const Ctx& ctx, Locations& locs, const YAML::Node& node, 
 void parse_proxy(const Ctx& ctx, Locations& locs, const YAML::Node& node, ProxyConfig& p) {
   Section s(ctx, locs, node, "proxy", "proxy",
             {"type", "model", "hidden", "activation", "l2", "optimizer", "learning_rate", "epochs", "batch_size",
-             "features", "spurious_correlation", "noise", "standardize"});
+             "features", "spurious_correlation", "ensemble_members", "ensemble_method", "aggregate", "uwo_lambda",
+             "noise", "standardize"});
   s.read("type", p.type);
   s.read("model", p.model);
   s.read("hidden", p.hidden);
@@ -59,6 +60,10 @@ void parse_proxy(const Ctx& ctx, Locations& locs, const YAML::Node& node, ProxyC
   s.read("batch_size", p.batch_size);
   s.read("features", p.features);
   s.read("spurious_correlation", p.spurious_correlation);
+  s.read("ensemble_members", p.ensemble_members);
+  s.read("ensemble_method", p.ensemble_method);
+  s.read("aggregate", p.aggregate);
+  s.read("uwo_lambda", p.uwo_lambda);
   s.read("standardize", p.standardize);
   if (const YAML::Node* noise = s.find("noise")) {
     locs.at["proxy.noise"] = ctx.where(*s.key_node("noise"), "proxy.noise");
@@ -71,7 +76,11 @@ void parse_proxy(const Ctx& ctx, Locations& locs, const YAML::Node& node, ProxyC
 
 void parse_optimizer(const Ctx& ctx, Locations& locs, const YAML::Node& node, const std::string& path,
                      OptimizerConfig& o) {
-  Section s(ctx, locs, node, path, "optimizer", {"type", "name", "pool", "n", "beta", "kl_budget", "samples"});
+  Section s(ctx, locs, node, path, "optimizer",
+            {"type", "name", "pool", "n", "beta", "kl_budget", "samples", "policy", "learn_scale", "learning_rate",
+             "steps", "eval_every", "algorithm", "num_generations", "kl_coef", "adaptive_kl", "adaptive_kl_target",
+             "adaptive_kl_horizon", "kl_estimator", "kl_in", "max_kl", "cliprange", "num_ppo_epochs",
+             "num_mini_batches", "whiten_rewards", "reward_clip", "loss_type", "batch_size", "ref_logprob_weight"});
   s.read("type", o.type);
   s.read("name", o.name);
   s.read("pool", o.pool);
@@ -79,6 +88,28 @@ void parse_optimizer(const Ctx& ctx, Locations& locs, const YAML::Node& node, co
   s.read("beta", o.beta);
   s.read("kl_budget", o.kl_budget);
   s.read("samples", o.samples);
+  s.read("policy", o.policy);
+  s.read("learn_scale", o.learn_scale);
+  s.read("learning_rate", o.learning_rate);
+  s.read("steps", o.steps);
+  s.read("eval_every", o.eval_every);
+  s.read("algorithm", o.algorithm);
+  s.read("num_generations", o.num_generations);
+  s.read("kl_coef", o.kl_coef);
+  s.read("adaptive_kl", o.adaptive_kl);
+  s.read("adaptive_kl_target", o.adaptive_kl_target);
+  s.read("adaptive_kl_horizon", o.adaptive_kl_horizon);
+  s.read("kl_estimator", o.kl_estimator);
+  s.read("kl_in", o.kl_in);
+  s.read("max_kl", o.max_kl);
+  s.read("cliprange", o.cliprange);
+  s.read("num_ppo_epochs", o.num_ppo_epochs);
+  s.read("num_mini_batches", o.num_mini_batches);
+  s.read("whiten_rewards", o.whiten_rewards);
+  s.read("reward_clip", o.reward_clip);
+  s.read("loss_type", o.loss_type);
+  s.read("batch_size", o.batch_size);
+  s.read("ref_logprob_weight", o.ref_logprob_weight);
   // the default n grid stops at the pool, so that a smaller pool alone is a valid setting
   if (!s.find("n")) std::erase_if(o.n, [&](int n) { return n > o.pool; });
 }
@@ -173,6 +204,7 @@ void resolve_defaults(Scenario& s) {
     if (o.name.empty()) o.name = o.type;
     if (o.type == "kl_optimum" && o.beta.empty() && o.kl_budget.empty())
       o.beta = scenario_detail::logspace(-2.0, 1.0, 16);
+    if (o.type == "dpo" && o.beta.empty()) o.beta = {0.1};
   }
 }
 

@@ -108,6 +108,14 @@ void validate_proxy(const Check& c, const ProxyConfig& p, int dim) {
   if (!(p.spurious_correlation >= 0 && p.spurious_correlation < 1))
     c.fail("proxy.spurious_correlation", "a number in [0, 1), got " + number_text(p.spurious_correlation));
 
+  // the ensemble
+  c.at_least(p.ensemble_members, 1, "proxy.ensemble_members");
+  if (p.ensemble_members > 1 && p.type != "learned")
+    c.fail("proxy.ensemble_members", "1 for a noisy proxy (ensembles are of learned proxies)");
+  c.one_of(p.ensemble_method, "proxy.ensemble_method", {"bootstrap", "seeds"});
+  c.one_of(p.aggregate, "proxy.aggregate", {"mean", "min", "uwo"});
+  c.non_negative(p.uwo_lambda, "proxy.uwo_lambda");
+
   // the noise term
   const NoiseConfig& n = p.noise;
   c.one_of(n.distribution, "proxy.noise.distribution", {"gaussian", "student_t", "lognormal", "pareto", "levy"});
@@ -121,8 +129,11 @@ void validate_proxy(const Check& c, const ProxyConfig& p, int dim) {
   }
 }
 
-void validate_optimizer(const Check& c, const OptimizerConfig& o, const std::string& path) {
-  c.one_of(o.type, path + ".type", {"best_of_n", "kl_optimum"});
+void validate_optimizer(const Check& c, const OptimizerConfig& o, const std::string& path, bool categorical,
+                        bool learned) {
+  c.one_of(o.type, path + ".type", {"best_of_n", "kl_optimum", "policy_gradient", "dpo"});
+  if (o.type == "dpo" && !learned)
+    c.fail(path + ".type", "dpo trains on the preference pairs: proxy.type learned (its preferences section)");
   if (o.pool < 1 || o.pool > kMaxPool) c.fail(path + ".pool", "an integer in [1, 2^20], got " + std::to_string(o.pool));
 
   // n: increasing, within the pool
@@ -150,6 +161,37 @@ void validate_optimizer(const Check& c, const OptimizerConfig& o, const std::str
   if (o.type == "kl_optimum" && o.beta.empty() && o.kl_budget.empty())
     c.fail(path + ".beta", "at least one beta or kl_budget");
   c.at_least(o.samples, 2, path + ".samples");
+
+  // policy_gradient and dpo
+  c.one_of(o.policy, path + ".policy", {"auto", "tabular", "log_linear", "mean_shift"});
+  if ((o.type == "policy_gradient" || o.type == "dpo") && o.policy != "auto") {
+    const bool needs_categorical = o.policy != "mean_shift";
+    if (needs_categorical != categorical)
+      c.fail(path + ".policy", std::string(categorical ? "tabular or log_linear" : "mean_shift") +
+                                   " (or auto) in the " + (categorical ? "categorical" : "gaussian") +
+                                   " world, got '" + o.policy + "'");
+  }
+  c.positive(o.learning_rate, path + ".learning_rate");
+  c.at_least(o.steps, 1, path + ".steps");
+  c.at_least(o.eval_every, 1, path + ".eval_every");
+  c.one_of(o.algorithm, path + ".algorithm", {"reinforce", "rloo", "ppo", "grpo"});
+  c.at_least(o.num_generations, (o.algorithm == "rloo" || o.algorithm == "grpo") ? 2 : 1, path + ".num_generations");
+  c.non_negative(o.kl_coef, path + ".kl_coef");
+  c.positive(o.adaptive_kl_target, path + ".adaptive_kl_target");
+  c.positive(o.adaptive_kl_horizon, path + ".adaptive_kl_horizon");
+  c.one_of(o.kl_estimator, path + ".kl_estimator", {"k1", "k2", "k3"});
+  c.one_of(o.kl_in, path + ".kl_in", {"reward", "loss"});
+  c.non_negative(o.max_kl, path + ".max_kl");
+  c.positive(o.cliprange, path + ".cliprange");
+  c.at_least(o.num_ppo_epochs, 1, path + ".num_ppo_epochs");
+  c.at_least(o.num_mini_batches, 1, path + ".num_mini_batches");
+  if (o.num_mini_batches > o.num_generations && (o.algorithm == "ppo" || o.algorithm == "grpo"))
+    c.fail(path + ".num_mini_batches", "at most num_generations (" + std::to_string(o.num_generations) +
+                                           "): minibatches split each prompt's generations");
+  c.non_negative(o.reward_clip, path + ".reward_clip");
+  c.one_of(o.loss_type, path + ".loss_type", {"sigmoid", "ipo"});
+  c.at_least(o.batch_size, 1, path + ".batch_size");
+  c.non_negative(o.ref_logprob_weight, path + ".ref_logprob_weight");
 }
 
 }  // namespace
@@ -167,7 +209,7 @@ void validate(const Scenario& s, const Locations& at) {
   if (s.optimizers.empty()) c.fail("optimizers", "at least one optimizer");
   for (std::size_t i = 0; i < s.optimizers.size(); ++i) {
     const auto& o = s.optimizers[i];
-    validate_optimizer(c, o, at.optimizer_key(i));
+    validate_optimizer(c, o, at.optimizer_key(i), s.world.type == "categorical", s.proxy.type == "learned");
     const std::string& name = o.name.empty() ? o.type : o.name;
     for (std::size_t j = 0; j < i; ++j) {
       const auto& p = s.optimizers[j];

@@ -1,0 +1,251 @@
+// dpo.cpp — direct alignment on the scenario's preference pairs, no proxy: DPO's sigmoid loss (Rafailov et al.
+// 2023), -log sigmoid(beta h), or IPO's squared loss (Azar et al. 2023), (h - 1/(2 beta))^2, where
+// h = (log pi(w) - log pi_ref(w)) - (log pi(l) - log pi_ref(l)) for the preferred w and dispreferred l.
+// Contract: one run per beta, each from theta = 0 (= pi_ref), opt.steps Adam steps (0.9, 0.999, 1e-8) on
+// minibatches of batch_size training pairs that walk through one permutation per epoch, drawn from
+// CounterRng(seed, dpo_batches, epoch) (a minibatch may straddle two epochs). The training pairs are the proxy's
+// (the same make_preference_pairs call); implicit_accuracy is on the held-out pairs (the training pairs when there
+// are none). Rows at step 0, every eval_every steps and at the last step. Training is serial with sums in pair
+// order, so rows are identical at any thread count.
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/preferences.h"
+#include "sim/optimizers/policy_eval.h"
+
+namespace goodhart {
+
+// exposed (not in a header) so that tests/test_dpo.cpp can check the pieces; declared there identically
+namespace dpo_detail {
+
+// the policy's view of preference pairs: side a and b of each pair, categorical (prompt, candidate) recovered by
+// replaying make_preference_pairs' draw (checked against the pairs' features), gaussian y = the features
+void pair_samples(const World& world, const PreferencePairs& pairs, std::uint64_t seed, Stream pair_stream,
+                  std::vector<PolicySample>& a, std::vector<PolicySample>& b);
+
+// the mean loss over the pairs listed in `batch` (label 1: a preferred); grad (when given) is set to its gradient
+double batch_loss(const Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+                  const Eigen::VectorXd& label, const std::vector<int>& batch, double beta, bool ipo,
+                  Eigen::VectorXd* grad);
+
+// trains `policy` in place from its current theta; on_eval(step) at step 0, every eval_every steps and the last
+void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+           const Eigen::VectorXd& label, const OptimizerConfig& opt, double beta, std::uint64_t seed,
+           const std::function<void(int)>& on_eval);
+
+// fraction of pairs whose implicit reward difference beta h(a, b) has the sign of the label (ties, |h| <= 1e-10,
+// count 1/2)
+double implicit_accuracy(const Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+                         const Eigen::VectorXd& label, double beta);
+
+}  // namespace dpo_detail
+
+namespace dpo_detail {
+
+namespace {
+
+// log pi_theta(s) - log pi_ref(s): the implicit reward / beta
+double log_ratio(const Policy& policy, const PolicySample& s) { return policy.log_prob(s) - policy.log_ref(s); }
+
+// sigmoid(x) without overflow
+double sigmoid(double x) {
+  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1.0 + e);
+}
+
+// log(1 + exp(x)) without overflow
+double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
+
+}  // namespace
+
+void pair_samples(const World& world, const PreferencePairs& pairs, std::uint64_t seed, Stream pair_stream,
+                  std::vector<PolicySample>& a, std::vector<PolicySample>& b) {
+  const Eigen::Index n = pairs.size();
+  a.assign(static_cast<std::size_t>(n), PolicySample{});
+  b.assign(static_cast<std::size_t>(n), PolicySample{});
+  if (!world.categorical) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      a[i].y = pairs.a.x.row(i).transpose().cast<double>();
+      b[i].y = pairs.b.x.row(i).transpose().cast<double>();
+    }
+    return;
+  }
+  // the draw of preferences.cpp: a uniform prompt, then two pi_ref candidates, from CounterRng(seed, stream, i)
+  const int K = world.candidates;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    CounterRng rng(seed, pair_stream, static_cast<std::uint32_t>(i));
+    const int p = std::min(world.prompts - 1, static_cast<int>(rng.uniform() * world.prompts));
+    const int ka = sample_candidate(world, p, rng.uniform());
+    const int kb = sample_candidate(world, p, rng.uniform());
+    a[i].prompt = b[i].prompt = p;
+    a[i].candidate = ka;
+    b[i].candidate = kb;
+    // the pairs carry the candidates' features: a replay out of step with preferences.cpp fails loudly here
+    if (pairs.a.x.row(i) != world.features.row(static_cast<Eigen::Index>(p) * K + ka) ||
+        pairs.b.x.row(i) != world.features.row(static_cast<Eigen::Index>(p) * K + kb))
+      throw std::logic_error("dpo: replayed preference pair " + std::to_string(i) +
+                             " does not match make_preference_pairs (preferences.cpp changed its draw?)");
+  }
+}
+
+double batch_loss(const Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+                  const Eigen::VectorXd& label, const std::vector<int>& batch, double beta, bool ipo,
+                  Eigen::VectorXd* grad) {
+  if (grad) grad->setZero(policy.parameters());
+  if (batch.empty()) return 0.0;
+  const double inv = 1.0 / static_cast<double>(batch.size());
+  double loss = 0.0;
+  for (int i : batch) {
+    // preferred w and dispreferred l by the label
+    const bool a_wins = label(i) > 0.5;
+    const PolicySample& w = a_wins ? a[i] : b[i];
+    const PolicySample& l = a_wins ? b[i] : a[i];
+    // categorical: both sides share a prompt, so one log-softmax serves the pair
+    const bool categorical = w.candidate >= 0;
+    Eigen::VectorXd lp;
+    double h;
+    if (categorical) {
+      lp = policy.log_probs(w.prompt);
+      h = (lp(w.candidate) - policy.log_ref(w)) - (lp(l.candidate) - policy.log_ref(l));
+    } else {
+      h = log_ratio(policy, w) - log_ratio(policy, l);
+    }
+    // the loss and its derivative in h
+    double dh;
+    if (ipo) {
+      const double r = h - 0.5 / beta;
+      loss += r * r;
+      dh = 2.0 * r;
+    } else {
+      loss += softplus(-beta * h);
+      dh = -beta * sigmoid(-beta * h);
+    }
+    // dh / dtheta = grad log pi(w) - grad log pi(l)
+    if (!grad) continue;
+    if (categorical) {
+      Eigen::VectorXd coef = Eigen::VectorXd::Zero(lp.size());
+      coef(w.candidate) += dh * inv;
+      coef(l.candidate) -= dh * inv;
+      policy.add_grad_candidates(w.prompt, lp, coef,
+                                 grad->segment(policy.block_first(w.prompt), policy.block_size()));
+    } else {
+      policy.add_grad_log_prob(w, dh * inv, *grad);
+      policy.add_grad_log_prob(l, -dh * inv, *grad);
+    }
+  }
+  return loss * inv;
+}
+
+void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+           const Eigen::VectorXd& label, const OptimizerConfig& opt, double beta, std::uint64_t seed,
+           const std::function<void(int)>& on_eval) {
+  const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  const bool ipo = opt.loss_type == "ipo";
+  const int n = static_cast<int>(a.size()), batch_size = opt.batch_size;
+  Eigen::VectorXd theta = policy.theta(), m = Eigen::VectorXd::Zero(theta.size()), v = m, grad;
+  std::vector<int> order(static_cast<std::size_t>(n)), batch(static_cast<std::size_t>(batch_size));
+  int pos = n;  // position in the current epoch's permutation; n: draw the next one
+  std::uint32_t epoch = 0;
+  if (on_eval) on_eval(0);
+  for (int step = 1; step <= opt.steps; ++step) {
+    // the next batch_size pairs of the walk through per-epoch permutations (Fisher-Yates on counter uniforms)
+    for (int j = 0; j < batch_size && n > 0; ++j) {
+      if (pos == n) {
+        std::iota(order.begin(), order.end(), 0);
+        CounterRng rng(seed, Stream::dpo_batches, epoch++);
+        for (int i = n - 1; i > 0; --i) std::swap(order[i], order[static_cast<int>(rng.uniform() * (i + 1))]);
+        pos = 0;
+      }
+      batch[j] = order[pos++];
+    }
+    batch_loss(policy, a, b, label, n > 0 ? batch : std::vector<int>{}, beta, ipo, &grad);
+    // Adam with bias correction
+    m = b1 * m + (1 - b1) * grad;
+    v = b2 * v + (1 - b2) * grad.cwiseProduct(grad);
+    const double c1 = 1 - std::pow(b1, step), c2 = 1 - std::pow(b2, step);
+    theta.array() -= opt.learning_rate * (m.array() / c1) / ((v.array() / c2).sqrt() + eps);
+    policy.set_theta(theta);
+    if (on_eval && (step % opt.eval_every == 0 || step == opt.steps)) on_eval(step);
+  }
+}
+
+double implicit_accuracy(const Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+                         const Eigen::VectorXd& label, double beta) {
+  if (a.empty()) return not_applicable;
+  // categorical: log pi - log pi_ref of a prompt's candidates, computed once per prompt that appears
+  std::vector<Eigen::VectorXd> ratio;
+  auto implicit = [&](const PolicySample& s) {
+    if (s.candidate < 0) return log_ratio(policy, s);
+    if (ratio.size() <= static_cast<std::size_t>(s.prompt)) ratio.resize(static_cast<std::size_t>(s.prompt) + 1);
+    Eigen::VectorXd& r = ratio[static_cast<std::size_t>(s.prompt)];
+    if (r.size() == 0) {
+      r = policy.log_probs(s.prompt);
+      for (Eigen::Index k = 0; k < r.size(); ++k) {
+        PolicySample c;
+        c.prompt = s.prompt;
+        c.candidate = static_cast<int>(k);
+        r(k) -= policy.log_ref(c);
+      }
+    }
+    return r(s.candidate);
+  };
+  // a tie: log-ratios closer than the rounding of a log-softmax (at pi_ref every pair is a tie, accuracy 1/2)
+  const double tie = 1e-10;
+  double correct = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double h = implicit(a[i]) - implicit(b[i]);
+    correct += std::abs(h) <= tie ? 0.5 : ((beta * h > 0) == (label(static_cast<Eigen::Index>(i)) > 0.5) ? 1.0 : 0.0);
+  }
+  return correct / static_cast<double>(a.size());
+}
+
+}  // namespace dpo_detail
+
+std::vector<MetricRow> run_dpo(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+  using namespace dpo_detail;
+  const PreferenceConfig& prefs = ctx.config.preferences;
+  // the proxy's training pairs (the same call, so the same pairs) and the held-out pairs
+  std::vector<PolicySample> train_a, train_b, test_a, test_b;
+  const PreferencePairs pairs = make_preference_pairs(prefs, ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend,
+                                                      ctx.seed, prefs.n_pairs, Stream::preference_pairs,
+                                                      Stream::preference_labels);
+  pair_samples(ctx.world, pairs, ctx.seed, Stream::preference_pairs, train_a, train_b);
+  Eigen::VectorXd test_label = pairs.label;
+  if (prefs.heldout_pairs > 0) {
+    const PreferencePairs heldout = make_preference_pairs(prefs, ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend,
+                                                          ctx.seed, prefs.heldout_pairs, Stream::heldout_pairs,
+                                                          Stream::heldout_labels);
+    pair_samples(ctx.world, heldout, ctx.seed, Stream::heldout_pairs, test_a, test_b);
+    test_label = heldout.label;
+  } else {
+    test_a = train_a;
+    test_b = train_b;
+  }
+  // one run per beta, from pi_ref
+  const std::vector<double> betas = opt.beta.empty() ? std::vector<double>{0.1} : opt.beta;
+  std::vector<MetricRow> rows;
+  for (double beta : betas) {
+    Policy policy(ctx.world, opt.policy, opt.learn_scale);
+    policy.set_theta(Eigen::VectorXd::Zero(policy.parameters()));
+    train(policy, train_a, train_b, pairs.label, opt, beta, ctx.seed, [&](int step) {
+      MetricRow row = evaluate_policy(policy, ctx, opt.samples, step);
+      row.param_name = "step";
+      row.param = step;
+      row.step = step;
+      row.beta = beta;
+      row.kl_coef = not_applicable;
+      row.implicit_accuracy = implicit_accuracy(policy, test_a, test_b, test_label, beta);
+      rows.push_back(std::move(row));
+    });
+  }
+  return rows;
+}
+
+}  // namespace goodhart

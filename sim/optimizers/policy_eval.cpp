@@ -1,0 +1,100 @@
+// policy_eval.cpp — one evaluation row of a trained policy (policy_gradient and dpo).
+// Contract (see policy_eval.h):
+//   categorical world: per prompt pi = exp(log_probs(p)); every value column's expectation is the exact sum
+//     sum_k pi_k values[c](p, k) over ctx.candidates; KL and entropy exact; ess = 1 / sum_k pi_k^2;
+//     rm_accuracy_policy from ceil(eval.accuracy_pairs / P) pairs per prompt drawn from pi with
+//     CounterRng(seed, accuracy_pairs, p, 3000000 + step).
+//   gaussian world: `samples` draws per prompt from N(mean, diag(scale^2)) with identities (pool stream, p, i) —
+//     the same standard draws at every step (and those of pi_ref at theta = 0), with the proxy's per-response
+//     extras; value columns are sample means (win = reference_cdf of the gold); KL the exact closed form;
+//     ess = samples; entropy not applicable; pairs drawn uniformly from the samples with the same key as above.
+// Rows carry no step, kl_coef or optimizer name (the caller's) and no rm_accuracy_ref (run.cpp fills it).
+#include "sim/optimizers/policy_eval.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace goodhart {
+
+namespace {
+
+int pairs_per_prompt(const OptimizerContext& ctx) {
+  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts - 1) / ctx.world.prompts;
+}
+
+constexpr std::uint32_t accuracy_offset = 3000000;  // accuracy_pairs b keys: best_of_n 1000+, kl_optimum 2000+
+
+PromptStats categorical_stats(const Policy& policy, const OptimizerContext& ctx, int p, int step) {
+  const ResponseTable& t = *ctx.candidates;
+  const int K = ctx.world.candidates;
+  const Eigen::VectorXd lp = policy.log_probs(p);
+  PromptStats s;
+  std::vector<double> cumulative(K);
+  double c = 0.0, kl = 0.0, entropy = 0.0, sum_sq = 0.0;
+  for (int k = 0; k < K; ++k) {
+    const double prob = std::exp(lp(k));
+    cumulative[k] = c += prob;
+    if (prob <= 0.0) continue;
+    kl += prob * (lp(k) - ctx.world.log_ref(p, k));
+    entropy -= prob * lp(k);
+    sum_sq += prob * prob;
+    for (int col = 0; col < value_columns; ++col) s.moments[col] += prob * t.values[col](p, k);
+  }
+  s.kl = std::max(0.0, kl);
+  s.entropy = std::max(0.0, entropy);
+  s.ess = 1.0 / sum_sq;
+  CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, accuracy_offset + static_cast<std::uint32_t>(step));
+  sample_pair_agreement(t.values[v_proxy].row(p).data(), t.values[v_gold].row(p).data(), cumulative,
+                        pairs_per_prompt(ctx), rng, s);
+  return s;
+}
+
+PromptStats gaussian_stats(const OptimizerContext& ctx, int samples, int p, int step,
+                           const Eigen::VectorXd& mean, const Eigen::VectorXd& scale, double kl) {
+  const int M = samples;
+  Responses r;
+  draw_scaled_responses(ctx.world, mean, scale, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed,
+                        stream_id(Stream::pool), p, 0, M, r);
+  Eigen::VectorXf proxy(M);
+  ctx.proxy.score(ctx.backend, r, proxy);
+  PromptStats s;
+  for (int i = 0; i < M; ++i) {
+    const double x = proxy(i), g = r.gold(i);
+    const double v[value_columns] = {x, g, reference_cdf(ctx.reference_gold, r.gold(i)), x * x, g * g, x * g};
+    for (int c = 0; c < value_columns; ++c) s.moments[c] += v[c] / M;
+  }
+  s.kl = kl;
+  s.ess = M;
+  std::vector<double> uniform(M);
+  for (int i = 0; i < M; ++i) uniform[i] = (i + 1.0) / M;
+  CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, accuracy_offset + static_cast<std::uint32_t>(step));
+  sample_pair_agreement(proxy.data(), r.gold.data(), uniform, pairs_per_prompt(ctx), rng, s);
+  return s;
+}
+
+}  // namespace
+
+MetricRow evaluate_policy(const Policy& policy, const OptimizerContext& ctx, int samples, int step) {
+  const int P = ctx.world.prompts;
+  std::vector<PromptStats> stats(P);
+  const bool categorical = ctx.candidates != nullptr;
+  Eigen::VectorXd mean, scale;
+  double kl = 0.0;
+  if (!categorical) {
+    mean = policy.mean();
+    scale = policy.scale();
+    kl = policy.kl(0);
+  }
+#pragma omp parallel for schedule(dynamic)
+  for (int p = 0; p < P; ++p)
+    stats[p] = categorical ? categorical_stats(policy, ctx, p, step)
+                           : gaussian_stats(ctx, samples, p, step, mean, scale, kl);
+  MetricRow row = summarize(stats);
+  if (!categorical) row.entropy = not_applicable;
+  row.param_name = "step";
+  row.param = step;
+  row.step = step;
+  return row;
+}
+
+}  // namespace goodhart

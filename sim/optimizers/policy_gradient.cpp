@@ -1,0 +1,303 @@
+// policy_gradient.cpp — a policy (models/policy.h) trained against the proxy by REINFORCE, RLOO, PPO (clipped) or
+// GRPO with a fixed or adaptive KL penalty, evaluated every `eval_every` steps: one run is a trajectory through KL.
+// Contract:
+//   optimizer   Adam (beta1 0.9, beta2 0.999, eps 1e-8, bias-corrected) on theta from 0 (= pi_ref), step size
+//               learning_rate, minimizing the loss L below.
+//   batch       step t (t = 0 .. steps-1; after it the policy is at step t + 1) draws num_generations (G) samples
+//               per prompt from the current policy: categorical with G uniforms of CounterRng(seed,
+//               policy_samples, t, p) by inverse CDF; gaussian as responses with identities (policy_samples,
+//               t*P + p, i), so a noisy proxy gets its per-response error draws. Reward r = proxy score (the
+//               candidate table in the categorical world), clipped to [-reward_clip, reward_clip] when > 0.
+//   KL          lr = log pi(y) - log pi_ref(y) at sampling time; k1 = lr, k2 = lr^2/2, k3 = exp(-lr) - 1 + lr.
+//               kl_in reward: r' = r - kl_coef * k(lr). kl_in loss: L += kl_coef * mean(k(lr)), lr at the current
+//               theta with the samples held fixed, gradient kl_coef * k'(lr) * grad log pi (k1' = 1, k2' = lr,
+//               k3' = 1 - exp(-lr)).
+//   whitening   whiten_rewards: r' standardized over the whole batch, (r' - mean) / sqrt(var + 1e-8), var with
+//               n - 1 (as TRL's whiten).
+//   advantages  reinforce A = r'; rloo A_i = r'_i - mean_{j != i} r'_j within the prompt's G samples; ppo
+//               A_i = r'_i - mean_j r'_j (a group-mean baseline: a response is one action, so there is no value
+//               network and no GAE; with G = 1 this advantage is 0); grpo A_i = (r'_i - mean) / (sd + 1e-8) in the
+//               group, sd with G - 1 (as TRL).
+//   loss        reinforce, rloo: one Adam step on L = -mean(A log pi(y)) (num_ppo_epochs, num_mini_batches and
+//               cliprange unused). ppo, grpo: num_ppo_epochs passes over the batch, each split into
+//               num_mini_batches minibatches (every prompt's G samples split evenly by index, minibatch j holding
+//               indices [j G / M, (j + 1) G / M)), an Adam step per minibatch, ratio = exp(log pi(y) - log pi_old(y)),
+//               L = -mean(min(ratio A, clip(ratio, 1 - cliprange, 1 + cliprange) A)), gradient -A ratio grad log pi
+//               where the unclipped term is the min, else 0. Means are over the samples of the (mini)batch.
+//   adaptive    Ziegler et al. 2019, after each step with the batch's mean k1 estimate KL_b:
+//               e = clip(KL_b / adaptive_kl_target - 1, -0.2, 0.2); kl_coef *= 1 + e * (P G) / adaptive_kl_horizon,
+//               never below 0 (a horizon under 5 batches of samples could otherwise flip its sign).
+//   max_kl      > 0: after each step the exact mean KL is computed; once it reaches max_kl that step is evaluated
+//               and training stops.
+//   rows        at step 0, every eval_every steps and at the final step (no duplicate), param_name "step",
+//               param = step = the number of steps taken, kl_coef = the coefficient the step's batch used (the
+//               initial one at step 0); see policy_eval.h for the metrics.
+//   threads     per-prompt work in OpenMP loops (parallel only above a work threshold) writing per-prompt slots,
+//               summed in prompt order: rows are byte-identical at any thread count.
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "models/policy.h"
+#include "sim/optimizers/policy_eval.h"
+
+namespace goodhart {
+
+namespace {
+
+enum class Algorithm { reinforce, rloo, ppo, grpo };
+enum class Estimator { k1, k2, k3 };
+
+Algorithm parse_algorithm(const std::string& a) {
+  if (a == "reinforce") return Algorithm::reinforce;
+  if (a == "rloo") return Algorithm::rloo;
+  if (a == "ppo") return Algorithm::ppo;
+  if (a == "grpo") return Algorithm::grpo;
+  throw std::invalid_argument("unknown policy_gradient algorithm '" + a + "'");
+}
+
+Estimator parse_estimator(const std::string& e) {
+  if (e == "k1") return Estimator::k1;
+  if (e == "k2") return Estimator::k2;
+  if (e == "k3") return Estimator::k3;
+  throw std::invalid_argument("unknown kl_estimator '" + e + "'");
+}
+
+// the per-sample KL estimate k(lr) and its derivative k'(lr)
+double kl_estimate(Estimator e, double lr) {
+  switch (e) {
+    case Estimator::k1: return lr;
+    case Estimator::k2: return 0.5 * lr * lr;
+    case Estimator::k3: return std::expm1(-lr) + lr;
+  }
+  return lr;
+}
+
+double kl_estimate_derivative(Estimator e, double lr) {
+  switch (e) {
+    case Estimator::k1: return 1.0;
+    case Estimator::k2: return lr;
+    case Estimator::k3: return -std::expm1(-lr);
+  }
+  return 1.0;
+}
+
+// Adam with bias correction, minimizing
+struct Adam {
+  double learning_rate;
+  Eigen::VectorXd m, v;
+  int t = 0;
+  Adam(double lr, Eigen::Index n) : learning_rate(lr), m(Eigen::VectorXd::Zero(n)), v(Eigen::VectorXd::Zero(n)) {}
+  void step(const Eigen::VectorXd& grad, Eigen::VectorXd& theta) {
+    constexpr double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    ++t;
+    m = b1 * m + (1.0 - b1) * grad;
+    v = b2 * v + (1.0 - b2) * grad.cwiseProduct(grad);
+    const double c1 = 1.0 - std::pow(b1, t), c2 = 1.0 - std::pow(b2, t);
+    theta.array() -= learning_rate * (m.array() / c1) / ((v.array() / c2).sqrt() + eps);
+  }
+};
+
+// a parallel loop only where a step has enough work: a training run opens a few regions per step, and tiny
+// regions cost more than they save (far more on a loaded machine, where a barrier can wait a time slice).
+// Results never depend on it (per-prompt slots either way).
+bool worth_threads(double work) { return work > 65536.0; }
+
+// one step's samples, sample n = p * G + i
+struct Batch {
+  std::vector<PolicySample> samples;
+  Eigen::VectorXd reward, log_old, log_ref, advantage;
+};
+
+struct Trainer {
+  const OptimizerConfig& opt;
+  const OptimizerContext& ctx;
+  Policy policy;
+  Algorithm algorithm;
+  Estimator estimator;
+  int P, G;
+  double kl_coef;
+
+  Trainer(const OptimizerConfig& o, const OptimizerContext& c)
+      : opt(o), ctx(c), policy(c.world, o.policy, o.learn_scale), algorithm(parse_algorithm(o.algorithm)),
+        estimator(parse_estimator(o.kl_estimator)), P(c.world.prompts), G(o.num_generations), kl_coef(o.kl_coef) {}
+
+  // draw G samples per prompt from the current policy, with rewards and log-probabilities
+  Batch sample(int t) const {
+    Batch b;
+    const Eigen::Index N = static_cast<Eigen::Index>(P) * G;
+    b.samples.resize(N);
+    b.reward.resize(N);
+    b.log_old.resize(N);
+    b.log_ref.resize(N);
+    Eigen::VectorXd mean, scale;
+    if (!ctx.candidates) {
+      mean = policy.mean();
+      scale = policy.scale();
+    }
+    const double work = static_cast<double>(P) * (ctx.candidates ? ctx.world.candidates * (ctx.world.dim + G)
+                                                                 : 16.0 * G * ctx.world.dim);
+#pragma omp parallel for schedule(dynamic) if (worth_threads(work))
+    for (int p = 0; p < P; ++p) {
+      const Eigen::Index first = static_cast<Eigen::Index>(p) * G;
+      if (ctx.candidates) {
+        CounterRng rng(ctx.seed, Stream::policy_samples, static_cast<std::uint32_t>(t), p);
+        const Eigen::VectorXd lp = policy.log_probs(p);
+        for (int i = 0; i < G; ++i) {
+          PolicySample s = policy.sample(p, rng);
+          b.reward(first + i) = ctx.candidates->values[v_proxy](p, s.candidate);
+          b.log_old(first + i) = lp(s.candidate);
+          b.log_ref(first + i) = ctx.world.log_ref(p, s.candidate);
+          b.samples[first + i] = std::move(s);
+        }
+      } else {
+        Responses r;
+        draw_scaled_responses(ctx.world, mean, scale, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed,
+                              stream_id(Stream::policy_samples), static_cast<std::uint32_t>(t) * P + p, 0, G, r);
+        Eigen::VectorXf proxy(G);
+        ctx.proxy.score(ctx.backend, r, proxy);
+        for (int i = 0; i < G; ++i) {
+          PolicySample s;
+          s.prompt = p;
+          s.y = r.x.row(i).transpose().cast<double>();
+          b.reward(first + i) = proxy(i);
+          b.log_old(first + i) = policy.log_prob(s);
+          b.log_ref(first + i) = policy.log_ref(s);
+          b.samples[first + i] = std::move(s);
+        }
+      }
+    }
+    if (opt.reward_clip > 0) b.reward = b.reward.cwiseMax(-opt.reward_clip).cwiseMin(opt.reward_clip);
+    return b;
+  }
+
+  // shaped rewards, whitening and advantages
+  void advantages(Batch& b) const {
+    const Eigen::Index N = b.reward.size();
+    Eigen::VectorXd r = b.reward;
+    if (opt.kl_in == "reward")
+      for (Eigen::Index n = 0; n < N; ++n) r(n) -= kl_coef * kl_estimate(estimator, b.log_old(n) - b.log_ref(n));
+    if (opt.whiten_rewards) {
+      const double mean = r.mean();
+      const double var = N > 1 ? (r.array() - mean).square().sum() / static_cast<double>(N - 1) : 0.0;
+      r = (r.array() - mean) / std::sqrt(var + 1e-8);
+    }
+    b.advantage.resize(N);
+    for (int p = 0; p < P; ++p) {
+      const auto group = r.segment(static_cast<Eigen::Index>(p) * G, G);
+      const double sum = group.sum(), mean = sum / G;
+      auto a = b.advantage.segment(static_cast<Eigen::Index>(p) * G, G);
+      switch (algorithm) {
+        case Algorithm::reinforce: a = group; break;
+        case Algorithm::rloo: a = (group.array() - (sum - group.array()) / (G - 1.0)).matrix(); break;
+        case Algorithm::ppo: a = (group.array() - mean).matrix(); break;
+        case Algorithm::grpo: {
+          const double sd = std::sqrt((group.array() - mean).square().sum() / (G - 1.0));
+          a = ((group.array() - mean) / (sd + 1e-8)).matrix();
+          break;
+        }
+      }
+    }
+  }
+
+  // dL/d log pi(y_n) for one sample at the current log-probability, over a (mini)batch of `count` samples
+  double loss_coefficient(const Batch& b, Eigen::Index n, double log_prob, double count) const {
+    const double A = b.advantage(n);
+    double c = 0.0;
+    if (algorithm == Algorithm::reinforce || algorithm == Algorithm::rloo) {
+      c = -A;
+    } else {
+      const double ratio = std::exp(log_prob - b.log_old(n));
+      const double clipped = std::clamp(ratio, 1.0 - opt.cliprange, 1.0 + opt.cliprange);
+      if (ratio * A <= clipped * A) c = -A * ratio;
+    }
+    if (opt.kl_in == "loss") c += kl_coef * kl_estimate_derivative(estimator, log_prob - b.log_ref(n));
+    return c / count;
+  }
+
+  // gradient of L over samples [first, last) of every prompt's group, at the current theta
+  Eigen::VectorXd gradient(const Batch& b, int first, int last) const {
+    const double count = static_cast<double>(P) * (last - first);
+    std::vector<Eigen::VectorXd> slot(P);
+    const double work = static_cast<double>(P) * ctx.world.dim *
+                        (ctx.candidates ? ctx.world.candidates : 4.0 * (last - first));
+#pragma omp parallel for schedule(dynamic) if (worth_threads(work))
+    for (int p = 0; p < P; ++p) {
+      slot[p] = Eigen::VectorXd::Zero(policy.block_size());
+      const Eigen::Index base = static_cast<Eigen::Index>(p) * G;
+      if (ctx.candidates) {
+        const Eigen::VectorXd lp = policy.log_probs(p);
+        Eigen::VectorXd coef = Eigen::VectorXd::Zero(ctx.world.candidates);
+        for (int i = first; i < last; ++i) {
+          const int k = b.samples[base + i].candidate;
+          coef(k) += loss_coefficient(b, base + i, lp(k), count);
+        }
+        policy.add_grad_candidates(p, lp, coef, slot[p]);
+      } else {
+        for (int i = first; i < last; ++i) {
+          const PolicySample& s = b.samples[base + i];
+          policy.add_grad_log_prob(s, loss_coefficient(b, base + i, policy.log_prob(s), count), slot[p]);
+        }
+      }
+    }
+    // prompt order: disjoint blocks (tabular) or a fixed-order sum (shared parameters)
+    Eigen::VectorXd grad = Eigen::VectorXd::Zero(policy.parameters());
+    for (int p = 0; p < P; ++p) grad.segment(policy.block_first(p), policy.block_size()) += slot[p];
+    return grad;
+  }
+
+  void check_finite(const Eigen::VectorXd& grad, int t) const {
+    if (!grad.allFinite() || !policy.theta().allFinite())
+      throw std::overflow_error("policy_gradient diverged at step " + std::to_string(t + 1) +
+                                " (a non-finite gradient or parameter); lower optimizer.learning_rate or set "
+                                "optimizer.reward_clip");
+  }
+
+  MetricRow row(int step, double coef) const {
+    MetricRow r = evaluate_policy(policy, ctx, opt.samples, step);
+    r.kl_coef = coef;
+    return r;
+  }
+
+  std::vector<MetricRow> run() {
+    std::vector<MetricRow> rows{row(0, kl_coef)};
+    Adam adam(opt.learning_rate, policy.parameters());
+    Eigen::VectorXd theta = policy.theta();
+    const bool clipped = algorithm == Algorithm::ppo || algorithm == Algorithm::grpo;
+    const int M = clipped ? opt.num_mini_batches : 1, epochs = clipped ? opt.num_ppo_epochs : 1;
+    for (int t = 0; t < opt.steps; ++t) {
+      Batch b = sample(t);
+      advantages(b);
+      // the updates: one step (reinforce, rloo) or epochs x minibatches (ppo, grpo)
+      for (int e = 0; e < epochs; ++e)
+        for (int j = 0; j < M; ++j) {
+          const Eigen::VectorXd grad = gradient(b, j * G / M, (j + 1) * G / M);
+          adam.step(grad, theta);
+          policy.set_theta(theta);
+          check_finite(grad, t);
+        }
+      const double used = kl_coef;
+      // the adaptive controller on the batch's mean k1 estimate
+      if (opt.adaptive_kl) {
+        const double kl_batch = (b.log_old - b.log_ref).mean();
+        const double err = std::clamp(kl_batch / opt.adaptive_kl_target - 1.0, -0.2, 0.2);
+        kl_coef = std::max(0.0, kl_coef * (1.0 + err * static_cast<double>(P) * G / opt.adaptive_kl_horizon));
+      }
+      const int step = t + 1;
+      const bool stop = opt.max_kl > 0 && policy.mean_kl() >= opt.max_kl;
+      if (stop || step % opt.eval_every == 0 || step == opt.steps) rows.push_back(row(step, used));
+      if (stop) break;
+    }
+    return rows;
+  }
+};
+
+}  // namespace
+
+std::vector<MetricRow> run_policy_gradient(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+  Trainer trainer(opt, ctx);
+  return trainer.run();
+}
+
+}  // namespace goodhart
