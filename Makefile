@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 BIN := build/release/goodhart
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test test-release bench clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -18,8 +18,14 @@ demo: build
 	python3 python/goodhart/plot.py results/gao_bon_learned
 	@echo "results: results/gao_bon_learned (metrics.csv, runs.csv, manifest.json, goodhart.png)"
 
-# every test
+# every test: a short fuzz of scenario parsing, the suite under ASan/UBSan, then the suite in Release
 test: build
+	bash scripts/fuzz.sh 30
+	bash scripts/sanitize-tests.sh
+	ctest --preset release
+
+# the Release suite alone (quick iteration)
+test-release: build
 	ctest --preset release
 
 # the hot ops on the CPU backend beside their double references (figures go to bench/RESULTS.md)

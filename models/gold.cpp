@@ -75,17 +75,21 @@ Gold make_gold(const GoldConfig& cfg, const World& world, int standardize_sample
   if (cfg.type == "linear") {
     g.mlp = make_linear(gold_direction(cfg.weights, d, cfg.seed, 0));
     const Eigen::VectorXd& w = g.mlp.weights[0];
-    mean = w.dot(world.mean);
-    var = (w.array().square() * world.scale.array().square()).sum();
+    if (closed_form) {
+      mean = w.dot(world.mean);
+      var = (w.array().square() * world.scale.array().square()).sum();
+    }
   } else if (cfg.type == "concave") {
     g.concave = true;
     g.direction = gold_direction(cfg.weights, d, cfg.seed, 0);
     g.penalty = cfg.penalty;
     // y ~ N(mu, s^2): E|y|^2 = sum mu^2 + s^2, Var|y|^2 = sum 2 s^4 + 4 mu^2 s^2, Cov(u.y, |y|^2) = sum 2 u mu s^2
-    const Eigen::ArrayXd u = g.direction.array(), mu = world.mean.array(), s2 = world.scale.array().square();
-    mean = (u * mu).sum() - g.penalty * (mu.square() + s2).sum();
-    var = (u.square() * s2).sum() + g.penalty * g.penalty * (2.0 * s2.square() + 4.0 * mu.square() * s2).sum() -
-          2.0 * g.penalty * (2.0 * u * mu * s2).sum();
+    if (closed_form) {
+      const Eigen::ArrayXd u = g.direction.array(), mu = world.mean.array(), s2 = world.scale.array().square();
+      mean = (u * mu).sum() - g.penalty * (mu.square() + s2).sum();
+      var = (u.square() * s2).sum() + g.penalty * g.penalty * (2.0 * s2.square() + 4.0 * mu.square() * s2).sum() -
+            2.0 * g.penalty * (2.0 * u * mu * s2).sum();
+    }
   } else {  // mlp: a random teacher
     CounterRng rng(cfg.seed, Stream::gold_weights, 1);
     g.mlp = make_random_mlp(d, cfg.hidden, parse_activation(cfg.activation), rng);

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 debian=(cmake g++ make libeigen3-dev libyaml-cpp-dev librandom123-dev libcli11-dev nlohmann-json3-dev
-        doctest-dev libboost-dev liblbfgspp-dev libomp-dev libbenchmark-dev)
+        doctest-dev libboost-dev liblbfgspp-dev libomp-dev libbenchmark-dev clang libclang-rt-14-dev)
 missing=()
 for p in "${debian[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

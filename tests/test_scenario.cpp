@@ -316,3 +316,30 @@ TEST_CASE("a command-line override of a swept key takes it out of the sweep") {
   REQUIRE(points.size() == 1);
   CHECK(points[0].config.seed == 9);
 }
+
+// regressions found by fuzz/scenario_fuzz.cpp (scripts/fuzz.sh): bad input must end in a located ScenarioError
+
+TEST_CASE("a string that is not UTF-8 is an error at its value, not an exception from the JSON hash") {
+  // found by the fuzzer: a byte 0xe0 inside the description made point_id's json dump throw type_error 316
+  const std::string bad =
+      "schema_version: 1\nname: t\ndescription: exact\xe0 shifted\n" + kHead.substr(kHead.find("world:"));
+  CHECK(error_of(bad + kOptimizer) == "t.yaml:3:14: description: a UTF-8 string");
+  CHECK_THROWS_AS(expand_sweep_text(bad + kOptimizer, "t.yaml"), ScenarioError);
+  // overlong forms, surrogates and truncated sequences too; well-formed text of any length is fine
+  for (const char* s : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x88", "\xff"})
+    CHECK(error_of(kHead + "optimizer: {pool: 64, name: \"" + s + "\"}\n") ==
+          "t.yaml:7:29: optimizer.name: a UTF-8 string");
+  CHECK(error_of(kHead + "optimizer: {pool: 64, name: \"\xc3\xa9\xe2\x88\x9d\xf0\x9f\x98\x80\"}\n") == "");
+}
+
+TEST_CASE("a range sweep has at most 1e6 values") {
+  // found by the fuzzer: range: [0, 2147483647] expanded to 2^31 strings before any check
+  CHECK(error_of(kHead + kOptimizer + "sweep:\n  parameters:\n    seed: {range: [-2147483648, 2147483647]}\n") ==
+        "t.yaml:10:19: sweep.parameters.seed.range: a range with between 1 and 1e6 values, got 4294967295");
+  CHECK(error_of(kHead + kOptimizer + "sweep:\n  parameters:\n    seed: {range: [2147483647, -2147483648, -3]}\n") ==
+        "t.yaml:10:19: sweep.parameters.seed.range: a range with between 1 and 1e6 values, got 1431655765");
+  CHECK(error_of(kHead + kOptimizer + "sweep:\n  parameters:\n    seed: {range: [3, 3]}\n") ==
+        "t.yaml:10:19: sweep.parameters.seed.range: a range with between 1 and 1e6 values, got 0");
+  CHECK(expand_sweep_text(kHead + kOptimizer + "sweep:\n  parameters:\n    seed: {range: [0, 7, 3]}\n", "t.yaml")
+            .size() == 3);
+}

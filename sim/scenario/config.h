@@ -22,6 +22,9 @@ struct WorldConfig {
   std::vector<double> ref_feature_weights;  // categorical: ... + phi . w (a "fluency" direction); empty: none
   std::uint64_t seed = 0;              // categorical: seed of the features and logits (the world is fixed
                                        // across run seeds unless this is swept)
+  bool normalize_features = false;     // categorical: rescale each phi[p,k] to norm feature_scale * sqrt(dim)
+                                       // (before the logits), so attributes trade off against each other: a
+                                       // finite resource (Zhuang & Hadfield-Menell 2020); false: as drawn
 };
 
 // gold: the true reward r*(features), standardized to mean 0, variance 1 under pi_ref
@@ -42,6 +45,9 @@ struct PreferenceConfig {
   std::string labels = "bradley_terry";  // bradley_terry | hard (higher gold wins)
   double temperature = 1.0;            // Bradley-Terry: P(a > b) = sigmoid((r*(a) - r*(b)) / temperature)
   double label_noise = 0.0;            // probability of flipping each label, in [0, 0.5]
+  int bias_feature = -1;               // labellers' bias (Singhal et al. 2023's length): labels are drawn from
+                                       // gold + bias_weight * x[bias_feature] in place of gold; -1: none
+  double bias_weight = 0.0;            // weight of that feature in the labellers' reward (needs bias_feature)
 };
 
 // proxy error for proxy.type = noisy: proxy = gold + error

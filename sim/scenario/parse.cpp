@@ -9,7 +9,7 @@ namespace {
 void parse_world(const Ctx& ctx, Locations& locs, const YAML::Node& node, WorldConfig& w) {
   Section s(ctx, locs, node, "world", "world",
             {"type", "dim", "prompts", "mean", "scale", "candidates", "feature_scale", "ref_logit_scale",
-             "ref_feature_weights", "seed"});
+             "ref_feature_weights", "seed", "normalize_features"});
   s.read("type", w.type);
   s.read("dim", w.dim);
   s.read("prompts", w.prompts);
@@ -20,6 +20,7 @@ void parse_world(const Ctx& ctx, Locations& locs, const YAML::Node& node, WorldC
   s.read("ref_logit_scale", w.ref_logit_scale);
   s.read("ref_feature_weights", w.ref_feature_weights);
   s.read("seed", w.seed);
+  s.read("normalize_features", w.normalize_features);
 }
 
 void parse_gold(const Ctx& ctx, Locations& locs, const YAML::Node& node, GoldConfig& g) {
@@ -36,12 +37,14 @@ void parse_gold(const Ctx& ctx, Locations& locs, const YAML::Node& node, GoldCon
 
 void parse_preferences(const Ctx& ctx, Locations& locs, const YAML::Node& node, PreferenceConfig& p) {
   Section s(ctx, locs, node, "preferences", "preferences",
-            {"n_pairs", "heldout_pairs", "labels", "temperature", "label_noise"});
+            {"n_pairs", "heldout_pairs", "labels", "temperature", "label_noise", "bias_feature", "bias_weight"});
   s.read("n_pairs", p.n_pairs);
   s.read("heldout_pairs", p.heldout_pairs);
   s.read("labels", p.labels);
   s.read("temperature", p.temperature);
   s.read("label_noise", p.label_noise);
+  s.read("bias_feature", p.bias_feature);
+  s.read("bias_weight", p.bias_weight);
 }
 
 void parse_proxy(const Ctx& ctx, Locations& locs, const YAML::Node& node, ProxyConfig& p) {

@@ -98,6 +98,32 @@ int to_int(const Ctx& ctx, const YAML::Node& n, const std::string& key, const ch
   return int(v);
 }
 
+// well-formed UTF-8 (Unicode table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF); strings go
+// into manifest.json and the hashed config, and nlohmann::json refuses to dump anything else
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    unsigned char c = b(0);
+    std::size_t len = c < 0x80                 ? 1
+                      : c >= 0xC2 && c <= 0xDF ? 2
+                      : c >= 0xE0 && c <= 0xEF ? 3
+                      : c >= 0xF0 && c <= 0xF4 ? 4
+                                               : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    if (len >= 2) {
+      // the second byte's range depends on the first; every later byte is 0x80..0xBF
+      unsigned char lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+      unsigned char hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+      if (b(1) < lo || b(1) > hi) return false;
+      for (std::size_t k = 2; k < len; ++k)
+        if (b(k) < 0x80 || b(k) > 0xBF) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 double to_double(const Ctx& ctx, const YAML::Node& n, const std::string& key, const char* expected) {
   double v = 0;
   if (!read_double(n, v)) throw ScenarioError(ctx.where(n, key), key, expected);
@@ -203,7 +229,8 @@ void Section::read(std::string_view key, bool& out) const {
 void Section::read(std::string_view key, std::string& out) const {
   const YAML::Node* n = record(key);
   if (!n) return;
-  if (!n->IsScalar()) throw ScenarioError(ctx_.where(*n, key_path(key)), key_path(key), "a string");
+  if (!n->IsScalar() || !valid_utf8(n->Scalar()))
+    throw ScenarioError(ctx_.where(*n, key_path(key)), key_path(key), n->IsScalar() ? "a UTF-8 string" : "a string");
   out = n->Scalar();
 }
 

@@ -54,8 +54,12 @@ std::vector<std::string> spec_values(const Ctx& ctx, Locations& locs, const YAML
       throw ScenarioError(locs.where(key), key, "[start, stop] or [start, stop, step]");
     long long step = r.size() == 3 ? r[2] : 1;
     if (step == 0) throw ScenarioError(locs.where(key), key, "a step other than 0");
+    // at most 1e6 values, like linspace and logspace (counted first: range: [0, 2147483647] is 2^31 strings)
+    long long span = step > 0 ? (long long)r[1] - r[0] : (long long)r[0] - r[1];
+    long long count = span <= 0 ? 0 : (span + (step > 0 ? step : -step) - 1) / (step > 0 ? step : -step);
+    if (count < 1 || count > 1000000)
+      throw ScenarioError(locs.where(key), key, "a range with between 1 and 1e6 values, got " + std::to_string(count));
     for (long long x = r[0]; step > 0 ? x < r[1] : x > r[1]; x += step) out.push_back(std::to_string(x));
-    if (out.empty()) throw ScenarioError(locs.where(key), key, "a range with at least one value");
   } else {
     bool log = s.find("logspace") != nullptr;
     std::string key = s.key_path(log ? "logspace" : "linspace");

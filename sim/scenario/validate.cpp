@@ -14,7 +14,7 @@ namespace {
 using scenario_detail::number_text;
 
 constexpr int kMaxPool = 1 << 20;
-constexpr std::size_t kMaxPoints = std::size_t(1) << 31;
+constexpr std::size_t kMaxPoints = 100000;  // every point is expanded and validated up front (~0.3 ms each)
 
 struct Check {
   const Locations& at;
@@ -75,13 +75,18 @@ void validate_gold(const Check& c, const GoldConfig& g, int dim) {
   c.one_of(g.activation, "gold.activation", {"tanh", "relu"});
 }
 
-void validate_preferences(const Check& c, const PreferenceConfig& p, bool learned) {
+void validate_preferences(const Check& c, const PreferenceConfig& p, bool learned, int dim) {
   c.at_least(p.n_pairs, learned ? 1 : 0, "preferences.n_pairs");
   c.at_least(p.heldout_pairs, 0, "preferences.heldout_pairs");
   c.one_of(p.labels, "preferences.labels", {"bradley_terry", "hard"});
   c.positive(p.temperature, "preferences.temperature");
   if (!(p.label_noise >= 0 && p.label_noise <= 0.5))
     c.fail("preferences.label_noise", "a probability in [0, 0.5], got " + number_text(p.label_noise));
+  if (p.bias_feature < -1 || p.bias_feature >= dim)
+    c.fail("preferences.bias_feature", "-1 (none) or an index in [0, " + std::to_string(dim) + ") (world.dim), got " +
+                                           std::to_string(p.bias_feature));
+  if (p.bias_weight != 0.0 && p.bias_feature < 0)
+    c.fail("preferences.bias_weight", "0 without preferences.bias_feature, got " + number_text(p.bias_weight));
 }
 
 void validate_proxy(const Check& c, const ProxyConfig& p, int dim) {
@@ -202,7 +207,7 @@ void validate(const Scenario& s, const Locations& at) {
   if (s.name.empty()) c.fail("name", "a non-empty string");
   validate_world(c, s.world);
   validate_gold(c, s.gold, s.world.dim);
-  validate_preferences(c, s.preferences, s.proxy.type == "learned");
+  validate_preferences(c, s.preferences, s.proxy.type == "learned", s.world.dim);
   validate_proxy(c, s.proxy, s.world.dim);
 
   // optimizers: at least one, names distinct (a missing name reads as the type)
@@ -236,7 +241,8 @@ void scenario_detail::validate_sweep(const SweepConfig& sweep, const Locations& 
                       std::to_string(p.values.size()));
     points = sweep.method == "zip" ? p.values.size() : std::min(points * p.values.size(), kMaxPoints + 1);
   }
-  if (points > kMaxPoints) c.fail("sweep.parameters", "at most 2^31 points");
+  if (points > kMaxPoints)
+    c.fail("sweep.parameters", "at most 100000 points (split larger studies into several scenarios)");
 }
 
 }  // namespace goodhart
