@@ -27,11 +27,16 @@ PreferencePairs make_preference_pairs(const PreferenceConfig& cfg, const World& 
     categorical_responses(world, gold, needs, backend, seed, side_a, pairs.a);
     categorical_responses(world, gold, needs, backend, seed, side_b, pairs.b);
   }
-  // labels: Bradley-Terry or hard (ties broken at random), then flips
+  // labels: Bradley-Terry or hard (ties broken at random) on gold (+ bias_weight * x[bias_feature]), then flips
   pairs.label.resize(count);
   for (Eigen::Index i = 0; i < count; ++i) {
     CounterRng rng(seed, label_stream, static_cast<std::uint32_t>(i));
-    const double diff = static_cast<double>(pairs.a.gold(i)) - pairs.b.gold(i);
+    double diff = static_cast<double>(pairs.a.gold(i)) - pairs.b.gold(i);
+    // labellers' bias: they reward x[bias_feature] too (a "length" the gold ignores)
+    if (cfg.bias_feature >= 0) {
+      const int f = cfg.bias_feature;
+      diff += cfg.bias_weight * (static_cast<double>(pairs.a.x(i, f)) - pairs.b.x(i, f));
+    }
     const double p_a = cfg.labels == "hard" ? (diff > 0 ? 1.0 : diff < 0 ? 0.0 : 0.5)
                                             : 1.0 / (1.0 + std::exp(-diff / cfg.temperature));
     bool a_wins = rng.uniform() < p_a;

@@ -113,7 +113,7 @@ void reference_moments(const Proxy& p, bool gold_only, const World& world, const
 }  // namespace
 
 Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const EvalConfig& eval, const World& world,
-                 const Gold& gold, bool gold_standardized, Backend backend, std::uint64_t seed) {
+                 const Gold& gold, bool gold_standardized, Backend backend, std::uint64_t seed, ProxyData data) {
   Proxy p;
   if (cfg.type == "noisy") {
     // the error is independent of gold: proxy moments are gold's (mean 0 and variance 1, or 0 for a constant gold,
@@ -140,19 +140,30 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
   p.aggregate = cfg.aggregate;
   p.uwo_lambda = cfg.uwo_lambda;
 
+  // the pairs it is fitted to and those it is checked on: training and held-out, swapped for a validation RM
+  const bool validation = data == ProxyData::heldout;
+  const int offset = validation ? validation_member_offset : 0;
+  const Eigen::Index fit_count = validation ? prefs.heldout_pairs : prefs.n_pairs;
+  const Eigen::Index check_count = validation ? prefs.n_pairs : prefs.heldout_pairs;
+  const Stream fit_pairs = validation ? Stream::heldout_pairs : Stream::preference_pairs;
+  const Stream fit_labels = validation ? Stream::heldout_labels : Stream::preference_labels;
+  const Stream check_pairs = validation ? Stream::preference_pairs : Stream::heldout_pairs;
+  const Stream check_labels = validation ? Stream::preference_labels : Stream::heldout_labels;
+
   // each member: its own initialization and batch order; with bootstrap, its own resample of the pairs
-  const PreferencePairs train = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed, prefs.n_pairs,
-                                                      Stream::preference_pairs, Stream::preference_labels);
+  const PreferencePairs train = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed, fit_count,
+                                                      fit_pairs, fit_labels);
   const Eigen::MatrixXd xa = as_double(proxy_inputs(p, train.a)), xb = as_double(proxy_inputs(p, train.b));
   const int k = cfg.ensemble_members;
   for (int m = 0; m < k; ++m) {
-    CounterRng init(seed, Stream::proxy_init, m);
+    const int key = m + offset;
+    CounterRng init(seed, Stream::proxy_init, key);
     Mlp f = make_random_mlp(inputs, hidden, parse_activation(cfg.activation), init);
-    const std::uint64_t member_seed = seed ^ (static_cast<std::uint64_t>(m) << 48);
+    const std::uint64_t member_seed = seed ^ (static_cast<std::uint64_t>(key) << 48);
     if (k > 1 && cfg.ensemble_method == "bootstrap") {
       // resample pairs with replacement (draws keyed past any epoch index of the batch stream)
       std::vector<Eigen::Index> rows(train.size());
-      CounterRng rng(seed, Stream::proxy_batches, 1000000u + static_cast<std::uint32_t>(m));
+      CounterRng rng(seed, Stream::proxy_batches, 1000000u + static_cast<std::uint32_t>(key));
       for (auto& r : rows)
         r = std::min<Eigen::Index>(train.size() - 1, static_cast<Eigen::Index>(rng.uniform() * train.size()));
       p.train_loss = fit_bradley_terry(cfg, xa(rows, Eigen::all), xb(rows, Eigen::all), train.label(rows),
@@ -162,9 +173,8 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
     }
     p.members.push_back(std::move(f));
   }
-  const PreferencePairs heldout = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed,
-                                                        prefs.heldout_pairs, Stream::heldout_pairs,
-                                                        Stream::heldout_labels);
+  const PreferencePairs heldout = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed, check_count,
+                                                        check_pairs, check_labels);
   if (cfg.standardize) {
     // each member (closed form for a linear proxy of a gaussian world, else exact sums or Monte Carlo), then an
     // ensemble's aggregate

@@ -40,7 +40,16 @@ struct Proxy {
 // the proxy's input matrix of a batch: the visible columns, their squares (quadratic), the spurious feature
 RowMatrixXf proxy_inputs(const Proxy& p, const Responses& r);
 
+// the preference pairs a learned proxy is fitted to. training: the n_pairs training pairs, heldout_accuracy on the
+// heldout_pairs held-out pairs. heldout: the validation RM of early stopping (OptimizerConfig::early_stopping) —
+// the same config fitted to the held-out pairs instead, with its own initialization and batch order (member keys
+// offset by validation_member_offset), heldout_accuracy on the training pairs. The training proxy never sees the
+// held-out pairs, so the two proxies' estimation errors are independent.
+enum class ProxyData { training, heldout };
+inline constexpr int validation_member_offset = 1 << 14;
+
 Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const EvalConfig& eval, const World& world,
-                 const Gold& gold, bool gold_standardized, Backend backend, std::uint64_t seed);
+                 const Gold& gold, bool gold_standardized, Backend backend, std::uint64_t seed,
+                 ProxyData data = ProxyData::training);
 
 }  // namespace goodhart

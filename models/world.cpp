@@ -24,7 +24,8 @@ World make_world(const WorldConfig& cfg) {
     w.scale = broadcast(cfg.scale, cfg.dim);
     return w;
   }
-  // categorical: phi[p,k] ~ N(0, feature_scale^2 I); logits = ref_logit_scale * z + phi . w_ref
+  // categorical: phi[p,k] ~ N(0, feature_scale^2 I) (rescaled to norm feature_scale sqrt(d) when
+  // normalize_features); logits = ref_logit_scale * z + phi . w_ref
   w.categorical = true;
   w.candidates = cfg.candidates;
   const int P = cfg.prompts, K = cfg.candidates, d = cfg.dim;
@@ -34,6 +35,12 @@ World make_world(const WorldConfig& cfg) {
     for (int k = 0; k < K; ++k) {
       CounterRng rng(cfg.seed, Stream::world_features, p, k);
       for (int j = 0; j < d; ++j) w.features(p * K + k, j) = static_cast<float>(cfg.feature_scale * rng.normal());
+      if (cfg.normalize_features) {
+        // a finite resource: every candidate's features have norm feature_scale * sqrt(d)
+        const double norm = w.features.row(p * K + k).cast<double>().norm();
+        const double target = cfg.feature_scale * std::sqrt(static_cast<double>(d));
+        if (norm > 0.0) w.features.row(p * K + k) *= static_cast<float>(target / norm);
+      }
       CounterRng logit_rng(cfg.seed, Stream::world_logits, p, k);
       double logit = cfg.ref_logit_scale * logit_rng.normal();
       for (std::size_t j = 0; j < cfg.ref_feature_weights.size(); ++j)

@@ -4,45 +4,15 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "cli_helpers.h"
 
 namespace fs = std::filesystem;
-
-namespace {
-
-struct CliResult {
-  int exit_code;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::current_path() / "test_scratch" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir.parent_path());
-  return dir;
-}
-
-CliResult cli(const std::string& args) {
-  const fs::path out = fs::current_path() / "test_scratch" / "stdout.txt";
-  const fs::path err = fs::current_path() / "test_scratch" / "stderr.txt";
-  fs::create_directories(out.parent_path());
-  const std::string cmd = std::string("cd ") + GOODHART_SOURCE_DIR + " && " + GOODHART_BINARY + " " + args + " >" +
-                          out.string() + " 2>" + err.string();
-  const int status = std::system(cmd.c_str());
-  return {WEXITSTATUS(status), slurp(out), slurp(err)};
-}
-
-}  // namespace
+using goodhart::test::cli;
+using goodhart::test::CliResult;
+using goodhart::test::scratch;
+using goodhart::test::slurp;
 
 TEST_CASE("each malformed scenario gets its own clear error, exit 2 and no output folder") {
   const std::pair<const char*, const char*> cases[] = {

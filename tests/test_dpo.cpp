@@ -18,22 +18,10 @@
 
 #include "models/policy.h"
 #include "models/preferences.h"
+#include "sim/optimizers/dpo.h"
 #include "sim/optimizers/optimizer.h"
 #include "test_helpers.h"
 
-namespace goodhart::dpo_detail {
-// defined in sim/optimizers/dpo.cpp (not in a header); the declarations must match it exactly
-void pair_samples(const World& world, const PreferencePairs& pairs, std::uint64_t seed, Stream pair_stream,
-                  std::vector<PolicySample>& a, std::vector<PolicySample>& b);
-double batch_loss(const Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
-                  const Eigen::VectorXd& label, const std::vector<int>& batch, double beta, bool ipo,
-                  Eigen::VectorXd* grad);
-void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
-           const Eigen::VectorXd& label, const OptimizerConfig& opt, double beta, std::uint64_t seed,
-           const std::function<void(int)>& on_eval);
-double implicit_accuracy(const Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
-                         const Eigen::VectorXd& label, double beta);
-}  // namespace goodhart::dpo_detail
 
 using namespace goodhart;
 

@@ -7,35 +7,22 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "cli_helpers.h"
+
 namespace fs = std::filesystem;
+using goodhart::test::slurp;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+fs::path fresh_dir(const std::string& name) { return goodhart::test::scratch(name); }
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::current_path() / "test_scratch" / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir.parent_path());
-  return dir;
-}
-
-// runs the binary from the source tree; returns its exit code (stderr to err.txt beside the results)
-int goodhart(const std::string& args, std::string* err = nullptr) {
-  const fs::path err_file = fs::current_path() / "test_scratch" / "resume_stderr.txt";
-  const std::string cmd =
-      std::string("cd ") + GOODHART_SOURCE_DIR + " && " + GOODHART_BINARY + " " + args + " 2>" + err_file.string();
-  const int status = std::system(cmd.c_str());
-  if (err) *err = slurp(err_file);
-  return WEXITSTATUS(status);
+// runs the binary from the source tree; returns its exit code (and what it wrote to stderr)
+int run_goodhart(const std::string& args, std::string* err = nullptr) {
+  const goodhart::test::CliResult r = goodhart::test::cli(args);
+  if (err) *err = r.err;
+  return r.exit_code;
 }
 
 std::size_t stored_points(const fs::path& dir) {
@@ -69,14 +56,14 @@ int interrupted_run(const fs::path& dir, int points, const char* signal) {
 
 TEST_CASE("a sweep killed with SIGKILL resumes to byte-identical results") {
   const fs::path whole = fresh_dir("resume_whole"), killed = fresh_dir("resume_killed");
-  REQUIRE(goodhart("run " + sweep + " --quiet --out " + whole.string()) == 0);
+  REQUIRE(run_goodhart("run " + sweep + " --quiet --out " + whole.string()) == 0);
   CHECK(interrupted_run(killed, 1, "KILL") == 137);
   // the kill came mid-sweep: some points stored, no combined files yet
   CHECK(stored_points(killed) >= 1);
   CHECK(stored_points(killed) < 4);
   CHECK_FALSE(fs::exists(killed / "metrics.csv"));
   std::string err;
-  REQUIRE(goodhart("run " + sweep + " --resume --out " + killed.string(), &err) == 0);
+  REQUIRE(run_goodhart("run " + sweep + " --resume --out " + killed.string(), &err) == 0);
   CHECK(err.find("already finished") != std::string::npos);
   CHECK(slurp(killed / "metrics.csv") == slurp(whole / "metrics.csv"));
   CHECK(slurp(killed / "runs.csv") == slurp(whole / "runs.csv"));
@@ -84,20 +71,20 @@ TEST_CASE("a sweep killed with SIGKILL resumes to byte-identical results") {
 
 TEST_CASE("SIGTERM stops after the point in flight, keeps it, and says how to resume") {
   const fs::path whole = fresh_dir("term_whole"), stopped = fresh_dir("term_stopped");
-  REQUIRE(goodhart("run " + sweep + " --quiet --out " + whole.string()) == 0);
+  REQUIRE(run_goodhart("run " + sweep + " --quiet --out " + whole.string()) == 0);
   CHECK(interrupted_run(stopped, 1, "TERM") == 128 + 15);
   CHECK(stored_points(stopped) >= 1);
   CHECK_FALSE(fs::exists(stopped / "metrics.csv"));
-  REQUIRE(goodhart("run " + sweep + " --resume --quiet --out " + stopped.string()) == 0);
+  REQUIRE(run_goodhart("run " + sweep + " --resume --quiet --out " + stopped.string()) == 0);
   CHECK(slurp(stopped / "metrics.csv") == slurp(whole / "metrics.csv"));
 }
 
 TEST_CASE("resuming a changed scenario into the same folder is refused, naming the keys") {
   const fs::path dir = fresh_dir("resume_changed");
-  REQUIRE(goodhart("run scenarios/tiny/categorical_exact.yaml --quiet --out " + dir.string()) == 0);
+  REQUIRE(run_goodhart("run scenarios/tiny/categorical_exact.yaml --quiet --out " + dir.string()) == 0);
   const std::string before = slurp(dir / "metrics.csv");
   std::string err;
-  CHECK(goodhart("run scenarios/tiny/categorical_exact.yaml world.dim=4 preferences.label_noise=0.2 --resume "
+  CHECK(run_goodhart("run scenarios/tiny/categorical_exact.yaml world.dim=4 preferences.label_noise=0.2 --resume "
                  "--quiet --out " + dir.string(), &err) == 2);
   CHECK(err.find("different scenario") != std::string::npos);
   CHECK(err.find("scenario.world.dim") != std::string::npos);
@@ -108,26 +95,26 @@ TEST_CASE("resuming a changed scenario into the same folder is refused, naming t
 TEST_CASE("shards run as separate processes merge into the single-process results") {
   const std::string file = "scenarios/tiny/gao_bon_learned.yaml";
   const fs::path whole = fresh_dir("shard_whole");
-  REQUIRE(goodhart("run " + file + " --quiet --out " + whole.string()) == 0);
+  REQUIRE(run_goodhart("run " + file + " --quiet --out " + whole.string()) == 0);
   std::string dirs;
   for (int i = 0; i < 3; ++i) {
     const fs::path d = fresh_dir("shard_" + std::to_string(i));
-    REQUIRE(goodhart("run " + file + " --quiet --shard " + std::to_string(i) + "/3 --out " + d.string()) == 0);
+    REQUIRE(run_goodhart("run " + file + " --quiet --shard " + std::to_string(i) + "/3 --out " + d.string()) == 0);
     CHECK_FALSE(fs::exists(d / "metrics.csv"));
     dirs.append(" ").append(d.string());  // not += " " + ...: GCC 12 warns falsely (-Wrestrict) on that
   }
   const fs::path merged = fresh_dir("shard_merged");
-  REQUIRE(goodhart("merge" + dirs + " --quiet --out " + merged.string()) == 0);
+  REQUIRE(run_goodhart("merge" + dirs + " --quiet --out " + merged.string()) == 0);
   CHECK(slurp(merged / "metrics.csv") == slurp(whole / "metrics.csv"));
   CHECK(slurp(merged / "runs.csv") == slurp(whole / "runs.csv"));
   // a missing shard and a point in two folders are errors
   std::string err;
-  CHECK(goodhart("merge " + (fs::current_path() / "test_scratch/shard_0").string() + " --quiet --out " +
+  CHECK(run_goodhart("merge " + (fs::current_path() / "test_scratch/shard_0").string() + " --quiet --out " +
                  fresh_dir("shard_missing").string(), &err) == 2);
   CHECK(err.find("points missing from every folder: 1, 2") != std::string::npos);
   const fs::path again = fresh_dir("shard_again");
-  REQUIRE(goodhart("run " + file + " --quiet --point 0 --out " + again.string()) == 0);
-  CHECK(goodhart("merge" + dirs + " " + again.string() + " --quiet --out " + fresh_dir("shard_dup").string(), &err) ==
+  REQUIRE(run_goodhart("run " + file + " --quiet --point 0 --out " + again.string()) == 0);
+  CHECK(run_goodhart("merge" + dirs + " " + again.string() + " --quiet --out " + fresh_dir("shard_dup").string(), &err) ==
         2);
   CHECK(err.find("points found in more than one folder: 0") != std::string::npos);
 }
@@ -147,7 +134,7 @@ TEST_CASE("SLURM array variables pick the shard; --point runs one point") {
 TEST_CASE("the memory guard refuses a sweep that cannot fit, before writing anything") {
   const fs::path dir = fresh_dir("too_big");
   std::string err;
-  CHECK(goodhart("run scenarios/tiny/categorical_exact.yaml world.prompts=100000 world.candidates=100000 --quiet "
+  CHECK(run_goodhart("run scenarios/tiny/categorical_exact.yaml world.prompts=100000 world.candidates=100000 --quiet "
                  "--out " + dir.string(), &err) == 2);
   CHECK(err.find("lower world.prompts or world.candidates") != std::string::npos);
   CHECK(err.find("--force") != std::string::npos);

@@ -1,4 +1,4 @@
-// main.cpp — the `goodhart` command line: run | validate | plan | merge | list | version (DESIGN.md §6).
+// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | list | version (DESIGN.md §6).
 // Contract: exit 0 on success, 1 on a runtime failure, 2 on a usage or scenario error (nothing written then),
 // 128 + signal when SIGINT/SIGTERM stopped a run (finished points are kept); progress on stderr only.
 #include <omp.h>
@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "sim/engine/compare.h"
 #include "sim/engine/plan.h"
 #include "sim/engine/sweep_run.h"
 #include "sim/scenario/scenario.h"
@@ -32,6 +33,7 @@ struct Options {
   bool quiet = false;
   bool list_points = false;
   std::vector<std::string> merge_dirs;
+  std::string kl_budgets = "0.5,1,2,4";
 };
 
 // the first SIGINT or SIGTERM asks the run to stop after the point in flight; a second one ends it at once
@@ -78,6 +80,16 @@ int cmd_run(const Options& o) {
 int cmd_merge(const Options& o) {
   std::vector<fs::path> dirs(o.merge_dirs.begin(), o.merge_dirs.end());
   merge_results(dirs, o.out.empty() ? dirs.front() : fs::path(o.out), o.quiet);
+  return 0;
+}
+
+// a leaderboard of the optimizer variants of results folders (sim/engine/compare.h)
+int cmd_compare(const Options& o) {
+  const std::vector<fs::path> dirs(o.merge_dirs.begin(), o.merge_dirs.end());
+  const std::vector<double> budgets = parse_kl_budgets(o.kl_budgets);
+  const fs::path out = o.out.empty() ? dirs.front() : fs::path(o.out);
+  compare_results(dirs, out, budgets, o.quiet, std::cout);
+  if (!o.quiet) std::cerr << "wrote " << (out / "leaderboard.csv").string() << ", leaderboard.json\n";
   return 0;
 }
 
@@ -151,6 +163,11 @@ int main(int argc, char** argv) {
   merge->add_option("dirs", o.merge_dirs, "results folders of the shards")->required()->check(CLI::ExistingDirectory);
   merge->add_option("--out", o.out, "merged folder (default: the first folder)");
   merge->add_flag("--quiet", o.quiet, "no summary on stderr");
+  CLI::App* compare = app.add_subcommand("compare", "a leaderboard of the optimizer variants of results folders");
+  compare->add_option("dirs", o.merge_dirs, "results folders (each with metrics.csv and runs.csv)")->required();
+  compare->add_option("--out", o.out, "folder for leaderboard.csv and leaderboard.json (default: the first folder)");
+  compare->add_option("--kl", o.kl_budgets, "KL budgets for gold at a fixed KL, comma-separated (default 0.5,1,2,4)");
+  compare->add_flag("--quiet", o.quiet, "no table on stdout");
   CLI::App* list = app.add_subcommand("list", "the scenario library with one-line descriptions");
   CLI::App* version = app.add_subcommand("version", "tool version and git revision");
   try {
@@ -164,6 +181,7 @@ int main(int argc, char** argv) {
     if (*validate) return cmd_validate(o);
     if (*plan) return cmd_plan(o);
     if (*merge) return cmd_merge(o);
+    if (*compare) return cmd_compare(o);
     if (*list) return cmd_list();
     if (*version) {
       std::cout << "goodhart " << GOODHART_VERSION << " (" << GOODHART_GIT_REVISION << ")\n";

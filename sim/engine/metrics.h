@@ -30,6 +30,10 @@ struct MetricRow {
   double entropy = not_applicable, ess = not_applicable;
   double step = not_applicable, kl_coef = not_applicable;  // training runs: the step and the current KL coefficient
   double implicit_accuracy = not_applicable;  // dpo: held-out pairs ordered right by the implicit reward
+  // early stopping (policy_gradient, dpo): 1 on the last row of a run that early stopping ended (its best
+  // evaluation); the validation RM's mean under the policy at every row when early_stopping is on
+  double stopped = not_applicable;
+  double validation_proxy = not_applicable;
 };
 
 // the value columns whose policy expectations every optimizer computes, in this order

@@ -7,44 +7,24 @@
 // (the same make_preference_pairs call); implicit_accuracy is on the held-out pairs (the training pairs when there
 // are none). Rows at step 0, every eval_every steps and at the last step. Training is serial with sums in pair
 // order, so rows are identical at any thread count.
+// Early stopping (early_stopping heldout_proxy): each beta's run is stopped on its own, as policy_gradient's (every
+// row gets validation_proxy; once `patience` evaluations have not improved on the best, the run ends at the best
+// evaluation, its row stopped = 1). The validation RM is fitted to the held-out pairs, which DPO never trains on.
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "models/preferences.h"
+#include "sim/optimizers/dpo.h"
 #include "sim/optimizers/policy_eval.h"
 
 namespace goodhart {
-
-// exposed (not in a header) so that tests/test_dpo.cpp can check the pieces; declared there identically
-namespace dpo_detail {
-
-// the policy's view of preference pairs: side a and b of each pair, categorical (prompt, candidate) recovered by
-// replaying make_preference_pairs' draw (checked against the pairs' features), gaussian y = the features
-void pair_samples(const World& world, const PreferencePairs& pairs, std::uint64_t seed, Stream pair_stream,
-                  std::vector<PolicySample>& a, std::vector<PolicySample>& b);
-
-// the mean loss over the pairs listed in `batch` (label 1: a preferred); grad (when given) is set to its gradient
-double batch_loss(const Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
-                  const Eigen::VectorXd& label, const std::vector<int>& batch, double beta, bool ipo,
-                  Eigen::VectorXd* grad);
-
-// trains `policy` in place from its current theta; on_eval(step) at step 0, every eval_every steps and the last
-void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
-           const Eigen::VectorXd& label, const OptimizerConfig& opt, double beta, std::uint64_t seed,
-           const std::function<void(int)>& on_eval);
-
-// fraction of pairs whose implicit reward difference beta h(a, b) has the sign of the label (ties, |h| <= 1e-10,
-// count 1/2)
-double implicit_accuracy(const Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
-                         const Eigen::VectorXd& label, double beta);
-
-}  // namespace dpo_detail
 
 namespace dpo_detail {
 
@@ -146,6 +126,18 @@ double batch_loss(const Policy& policy, const std::vector<PolicySample>& a, cons
 void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
            const Eigen::VectorXd& label, const OptimizerConfig& opt, double beta, std::uint64_t seed,
            const std::function<void(int)>& on_eval) {
+  std::function<bool(int)> go;
+  if (on_eval)
+    go = [&on_eval](int step) {
+      on_eval(step);
+      return true;
+    };
+  train_until(policy, a, b, label, opt, beta, seed, go);
+}
+
+void train_until(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+                 const Eigen::VectorXd& label, const OptimizerConfig& opt, double beta, std::uint64_t seed,
+                 const std::function<bool(int)>& on_eval) {
   const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
   const bool ipo = opt.loss_type == "ipo";
   const int n = static_cast<int>(a.size()), batch_size = opt.batch_size;
@@ -153,7 +145,7 @@ void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector
   std::vector<int> order(static_cast<std::size_t>(n)), batch(static_cast<std::size_t>(batch_size));
   int pos = n;  // position in the current epoch's permutation; n: draw the next one
   std::uint32_t epoch = 0;
-  if (on_eval) on_eval(0);
+  if (on_eval && !on_eval(0)) return;
   for (int step = 1; step <= opt.steps; ++step) {
     // the next batch_size pairs of the walk through per-epoch permutations (Fisher-Yates on counter uniforms)
     for (int j = 0; j < batch_size && n > 0; ++j) {
@@ -172,7 +164,7 @@ void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector
     const double c1 = 1 - std::pow(b1, step), c2 = 1 - std::pow(b2, step);
     theta.array() -= opt.learning_rate * (m.array() / c1) / ((v.array() / c2).sqrt() + eps);
     policy.set_theta(theta);
-    if (on_eval && (step % opt.eval_every == 0 || step == opt.steps)) on_eval(step);
+    if (on_eval && (step % opt.eval_every == 0 || step == opt.steps) && !on_eval(step)) return;
   }
 }
 
@@ -231,10 +223,15 @@ std::vector<MetricRow> run_dpo(const OptimizerConfig& opt, const OptimizerContex
   // one run per beta, from pi_ref
   const std::vector<double> betas = opt.beta.empty() ? std::vector<double>{0.1} : opt.beta;
   std::vector<MetricRow> rows;
+  std::optional<ValidationSignal> signal;
+  if (opt.early_stopping == "heldout_proxy") signal.emplace(ctx);
   for (double beta : betas) {
     Policy policy(ctx.world, opt.policy, opt.learn_scale);
     policy.set_theta(Eigen::VectorXd::Zero(policy.parameters()));
-    train(policy, train_a, train_b, pairs.label, opt, beta, ctx.seed, [&](int step) {
+    const std::size_t first = rows.size();
+    EarlyStopping early;
+    early.patience = opt.patience;
+    train_until(policy, train_a, train_b, pairs.label, opt, beta, ctx.seed, [&](int step) {
       MetricRow row = evaluate_policy(policy, ctx, opt.samples, step);
       row.param_name = "step";
       row.param = step;
@@ -242,8 +239,11 @@ std::vector<MetricRow> run_dpo(const OptimizerConfig& opt, const OptimizerContex
       row.beta = beta;
       row.kl_coef = not_applicable;
       row.implicit_accuracy = implicit_accuracy(policy, test_a, test_b, test_label, beta);
+      if (signal) row.validation_proxy = signal->mean(policy, opt.samples);
       rows.push_back(std::move(row));
+      return !(signal && early.observe(rows.back().validation_proxy, rows.size() - 1 - first));
     });
+    early.finish(rows, first);
   }
   return rows;
 }

@@ -27,6 +27,9 @@ struct OptimizerContext {
   std::uint64_t seed;
   const std::vector<float>& reference_gold;  // sorted gold values of pi_ref draws (gaussian world win rates)
   const ResponseTable* candidates;           // categorical world: every candidate; else null
+  // early stopping's validation RM (make_proxy with ProxyData::heldout): null unless an optimizer of the scenario
+  // has early_stopping heldout_proxy
+  const Proxy* validation = nullptr;
 };
 
 std::vector<MetricRow> run_best_of_n(const OptimizerConfig& opt, const OptimizerContext& ctx);

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace goodhart {
 
@@ -73,6 +74,66 @@ PromptStats gaussian_stats(const OptimizerContext& ctx, int samples, int p, int 
 }
 
 }  // namespace
+
+ValidationSignal::ValidationSignal(const OptimizerContext& ctx) : ctx_(ctx) {
+  if (!ctx.validation) throw std::logic_error("early stopping without a validation proxy (run.cpp builds it)");
+  if (!ctx.candidates) return;
+  const int P = ctx.world.prompts, K = ctx.world.candidates;
+  Responses r;
+  all_candidates(ctx.world, ctx.gold, ctx.validation->needs(), ctx.backend, ctx.seed, r);
+  Eigen::VectorXf f(r.size());
+  ctx.validation->score(ctx.backend, r, f);
+  candidate_scores_.resize(P, K);
+  for (int p = 0; p < P; ++p) candidate_scores_.row(p) = f.segment(static_cast<Eigen::Index>(p) * K, K).transpose();
+}
+
+double ValidationSignal::mean(const Policy& policy, int samples) const {
+  const OptimizerContext& ctx = ctx_;
+  const int P = ctx.world.prompts;
+  std::vector<double> slot(static_cast<std::size_t>(P), 0.0);
+  const bool categorical = ctx.candidates != nullptr;
+  Eigen::VectorXd mean, scale;
+  if (!categorical) {
+    mean = policy.mean();
+    scale = policy.scale();
+  }
+#pragma omp parallel for schedule(dynamic)
+  for (int p = 0; p < P; ++p) {
+    double s = 0.0;
+    if (categorical) {
+      const Eigen::VectorXd lp = policy.log_probs(p);
+      for (Eigen::Index k = 0; k < lp.size(); ++k) s += std::exp(lp(k)) * candidate_scores_(p, k);
+    } else {
+      Responses r;
+      draw_scaled_responses(ctx.world, mean, scale, ctx.gold, ctx.validation->needs(), ctx.backend, ctx.seed,
+                            stream_id(Stream::pool), p, 0, samples, r);
+      Eigen::VectorXf f(samples);
+      ctx.validation->score(ctx.backend, r, f);
+      for (int i = 0; i < samples; ++i) s += static_cast<double>(f(i)) / samples;
+    }
+    slot[static_cast<std::size_t>(p)] = s;
+  }
+  double total = 0.0;
+  for (double s : slot) total += s;
+  return total / P;
+}
+
+bool EarlyStopping::observe(double value, std::size_t row) {
+  if (value > best) {
+    best = value;
+    best_row = row;
+    since_best = 0;
+  } else if (++since_best >= patience) {
+    stopped = true;
+  }
+  return stopped;
+}
+
+void EarlyStopping::finish(std::vector<MetricRow>& rows, std::size_t first) const {
+  if (!stopped) return;
+  rows.resize(first + best_row + 1);
+  rows.back().stopped = 1.0;
+}
 
 MetricRow evaluate_policy(const Policy& policy, const OptimizerContext& ctx, int samples, int step) {
   const int P = ctx.world.prompts;

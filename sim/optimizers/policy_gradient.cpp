@@ -29,6 +29,10 @@
 //               never below 0 (a horizon under 5 batches of samples could otherwise flip its sign).
 //   max_kl      > 0: after each step the exact mean KL is computed; once it reaches max_kl that step is evaluated
 //               and training stops.
+//   early stop  early_stopping heldout_proxy: every row also gets validation_proxy, the mean under the policy of a
+//               validation RM fitted to the held-out pairs (ValidationSignal, policy_eval.h); once `patience`
+//               evaluations in a row have not improved on the best, training stops and the run ends at the best
+//               evaluation (later rows dropped, its row stopped = 1). With none nothing of this runs.
 //   rows        at step 0, every eval_every steps and at the final step (no duplicate), param_name "step",
 //               param = step = the number of steps taken, kl_coef = the coefficient the step's batch used (the
 //               initial one at step 0); see policy_eval.h for the metrics.
@@ -36,6 +40,7 @@
 //               summed in prompt order: rows are byte-identical at any thread count.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -118,10 +123,15 @@ struct Trainer {
   Estimator estimator;
   int P, G;
   double kl_coef;
+  std::optional<ValidationSignal> signal;  // early stopping only
+  EarlyStopping early;
 
   Trainer(const OptimizerConfig& o, const OptimizerContext& c)
       : opt(o), ctx(c), policy(c.world, o.policy, o.learn_scale), algorithm(parse_algorithm(o.algorithm)),
-        estimator(parse_estimator(o.kl_estimator)), P(c.world.prompts), G(o.num_generations), kl_coef(o.kl_coef) {}
+        estimator(parse_estimator(o.kl_estimator)), P(c.world.prompts), G(o.num_generations), kl_coef(o.kl_coef) {
+    if (o.early_stopping == "heldout_proxy") signal.emplace(c);
+    early.patience = o.patience;
+  }
 
   // draw G samples per prompt from the current policy, with rewards and log-probabilities
   Batch sample(int t) const {
@@ -257,11 +267,21 @@ struct Trainer {
   MetricRow row(int step, double coef) const {
     MetricRow r = evaluate_policy(policy, ctx, opt.samples, step);
     r.kl_coef = coef;
+    if (signal) r.validation_proxy = signal->mean(policy, opt.samples);
     return r;
+  }
+
+  // early stopping: true once the rows' validation signal has stalled for `patience` evaluations
+  bool stalled(const std::vector<MetricRow>& rows) {
+    return signal && early.observe(rows.back().validation_proxy, rows.size() - 1);
   }
 
   std::vector<MetricRow> run() {
     std::vector<MetricRow> rows{row(0, kl_coef)};
+    if (stalled(rows)) {  // only when the signal is NaN and patience 1
+      early.finish(rows, 0);
+      return rows;
+    }
     Adam adam(opt.learning_rate, policy.parameters());
     Eigen::VectorXd theta = policy.theta();
     const bool clipped = algorithm == Algorithm::ppo || algorithm == Algorithm::grpo;
@@ -286,9 +306,13 @@ struct Trainer {
       }
       const int step = t + 1;
       const bool stop = opt.max_kl > 0 && policy.mean_kl() >= opt.max_kl;
-      if (stop || step % opt.eval_every == 0 || step == opt.steps) rows.push_back(row(step, used));
+      if (stop || step % opt.eval_every == 0 || step == opt.steps) {
+        rows.push_back(row(step, used));
+        if (stalled(rows)) break;
+      }
       if (stop) break;
     }
+    early.finish(rows, 0);
     return rows;
   }
 };

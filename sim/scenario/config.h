@@ -97,6 +97,15 @@ struct OptimizerConfig {
   double learning_rate = 0.05;         // Adam step size
   int steps = 200;                     // optimizer steps
   int eval_every = 10;                 // steps between evaluation rows (exact KL, proxy, gold, ...)
+  // early stopping on a held-out signal (policy_gradient and dpo). heldout_proxy: a validation reward model — the
+  // proxy's config fitted to preferences.heldout_pairs, pairs the training proxy never saw — is evaluated on the
+  // policy at every evaluation row; training stops once its mean has not improved for `patience` evaluations,
+  // and the run ends at the best evaluation (rows after it are dropped; its row gets stopped = 1). Without gold,
+  // this is a researcher's honest out-of-sample check: the validation RM's estimation errors are independent of
+  // the training proxy's, so a policy exploiting the training proxy's errors does not raise it (errors the two
+  // share, such as a model class that cannot represent the gold, it cannot see).
+  std::string early_stopping = "none";  // none | heldout_proxy
+  int patience = 3;                    // evaluations without improvement before stopping (>= 1)
 
   // policy_gradient
   std::string algorithm = "rloo";      // reinforce | rloo | ppo | grpo (alias advantage_estimator)

@@ -24,7 +24,8 @@ nlohmann::json to_json(const Scenario& s) {
       j.update({{"beta", o.beta}, {"kl_budget", o.kl_budget}, {"samples", o.samples}});
     } else {
       j.update({{"policy", o.policy}, {"learn_scale", o.learn_scale}, {"learning_rate", o.learning_rate},
-                {"steps", o.steps}, {"eval_every", o.eval_every}, {"samples", o.samples}});
+                {"steps", o.steps}, {"eval_every", o.eval_every}, {"samples", o.samples},
+                {"early_stopping", o.early_stopping}, {"patience", o.patience}});
       if (o.type == "policy_gradient")
         j.update({{"algorithm", o.algorithm}, {"num_generations", o.num_generations}, {"kl_coef", o.kl_coef},
                   {"adaptive_kl", o.adaptive_kl}, {"adaptive_kl_target", o.adaptive_kl_target},

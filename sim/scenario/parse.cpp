@@ -83,7 +83,8 @@ void parse_optimizer(const Ctx& ctx, Locations& locs, const YAML::Node& node, co
             {"type", "name", "pool", "n", "beta", "kl_budget", "samples", "policy", "learn_scale", "learning_rate",
              "steps", "eval_every", "algorithm", "num_generations", "kl_coef", "adaptive_kl", "adaptive_kl_target",
              "adaptive_kl_horizon", "kl_estimator", "kl_in", "max_kl", "cliprange", "num_ppo_epochs",
-             "num_mini_batches", "whiten_rewards", "reward_clip", "loss_type", "batch_size", "ref_logprob_weight"});
+             "num_mini_batches", "whiten_rewards", "reward_clip", "loss_type", "batch_size", "ref_logprob_weight",
+             "early_stopping", "patience"});
   s.read("type", o.type);
   s.read("name", o.name);
   s.read("pool", o.pool);
@@ -113,6 +114,8 @@ void parse_optimizer(const Ctx& ctx, Locations& locs, const YAML::Node& node, co
   s.read("loss_type", o.loss_type);
   s.read("batch_size", o.batch_size);
   s.read("ref_logprob_weight", o.ref_logprob_weight);
+  s.read("early_stopping", o.early_stopping);
+  s.read("patience", o.patience);
   // the default n grid stops at the pool, so that a smaller pool alone is a valid setting
   if (!s.find("n")) std::erase_if(o.n, [&](int n) { return n > o.pool; });
 }

@@ -135,7 +135,7 @@ void validate_proxy(const Check& c, const ProxyConfig& p, int dim) {
 }
 
 void validate_optimizer(const Check& c, const OptimizerConfig& o, const std::string& path, bool categorical,
-                        bool learned) {
+                        bool learned, int heldout_pairs) {
   c.one_of(o.type, path + ".type", {"best_of_n", "kl_optimum", "policy_gradient", "dpo"});
   if (o.type == "dpo" && !learned)
     c.fail(path + ".type", "dpo trains on the preference pairs: proxy.type learned (its preferences section)");
@@ -197,6 +197,20 @@ void validate_optimizer(const Check& c, const OptimizerConfig& o, const std::str
   c.one_of(o.loss_type, path + ".loss_type", {"sigmoid", "ipo"});
   c.at_least(o.batch_size, 1, path + ".batch_size");
   c.non_negative(o.ref_logprob_weight, path + ".ref_logprob_weight");
+
+  // early stopping: a validation RM fitted to the held-out pairs, for training runs only
+  c.one_of(o.early_stopping, path + ".early_stopping", {"none", "heldout_proxy"});
+  c.at_least(o.patience, 1, path + ".patience");
+  if (o.early_stopping == "heldout_proxy") {
+    if (o.type != "policy_gradient" && o.type != "dpo")
+      c.fail(path + ".early_stopping", "none for " + o.type + " (early stopping applies to policy_gradient and dpo)");
+    if (!learned)
+      c.fail(path + ".early_stopping",
+             "none with a noisy proxy (heldout_proxy fits a validation RM to preference pairs: proxy.type learned)");
+    if (heldout_pairs < 100)
+      c.fail(path + ".early_stopping", "none unless preferences.heldout_pairs >= 100 (the validation RM's data), got " +
+                                           std::to_string(heldout_pairs) + " held-out pairs");
+  }
 }
 
 }  // namespace
@@ -214,7 +228,8 @@ void validate(const Scenario& s, const Locations& at) {
   if (s.optimizers.empty()) c.fail("optimizers", "at least one optimizer");
   for (std::size_t i = 0; i < s.optimizers.size(); ++i) {
     const auto& o = s.optimizers[i];
-    validate_optimizer(c, o, at.optimizer_key(i), s.world.type == "categorical", s.proxy.type == "learned");
+    validate_optimizer(c, o, at.optimizer_key(i), s.world.type == "categorical", s.proxy.type == "learned",
+                       s.preferences.heldout_pairs);
     const std::string& name = o.name.empty() ? o.type : o.name;
     for (std::size_t j = 0; j < i; ++j) {
       const auto& p = s.optimizers[j];
