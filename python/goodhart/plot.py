@@ -58,11 +58,19 @@ def _mean_and_se(values, row_ses):
     return m, _mean(row_ses)
 
 
+def _curve_name(row, metrics_row):
+    """The optimizer, with its beta for dpo (each beta of a dpo entry is a separate training run)."""
+    beta = row.get("beta", "")
+    if beta and (not metrics_row or row.get("param_name") == "step"):
+        return f"{row['optimizer']} beta={beta}"
+    return row["optimizer"]
+
+
 def _curves(rows, swept):
     """One curve per (optimizer, swept values): points sorted by sqrt_kl, averaged over seeds per param value."""
     groups = {}
     for row in rows:
-        key = (row["optimizer"], tuple(row.get(k, "") for k in swept))
+        key = (_curve_name(row, True), tuple(row.get(k, "") for k in swept))
         groups.setdefault(key, []).append(row)
     curves = []
     for key, group in groups.items():
@@ -86,7 +94,7 @@ def _fit_coefficients(runs, swept, key, form):
     """Gao coefficients of one curve's form, averaged over the seeds in runs.csv; None when absent."""
     optimizer, values = key
     matching = [r for r in runs
-                if r.get("optimizer") == optimizer and tuple(r.get(k, "") for k in swept) == values]
+                if _curve_name(r, False) == optimizer and tuple(r.get(k, "") for k in swept) == values]
     alpha = _mean([_number(r.get(f"{form}_alpha", "")) for r in matching])
     beta = _mean([_number(r.get(f"{form}_beta", "")) for r in matching])
     return None if math.isnan(alpha) or math.isnan(beta) else (alpha, beta)

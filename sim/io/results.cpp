@@ -3,7 +3,7 @@
 #include "sim/io/results.h"
 
 #include <algorithm>
-#include <map>
+#include <cmath>
 
 #include "sim/engine/fits.h"
 #include "sim/io/files.h"
@@ -19,7 +19,7 @@ const char* const metric_columns[] = {"param_name", "param", "beta", "kl", "sqrt
 const char* const run_columns[] = {"rm_heldout_accuracy", "rm_accuracy_ref", "peak_gold", "peak_sqrt_kl",
                                    "final_gold", "bon_alpha", "bon_beta", "bon_r2", "bon_peak_sqrt_kl",
                                    "bon_peak_gold", "rl_alpha", "rl_beta", "rl_r2", "rl_peak_sqrt_kl",
-                                   "rl_peak_gold"};
+                                   "rl_peak_gold", "beta"};
 
 std::vector<std::string> header(const std::vector<std::string>& columns, std::span<const char* const> tail) {
   std::vector<std::string> h = {"point_id", "seed", "optimizer"};
@@ -72,17 +72,25 @@ RenderedPoint render_point(const RunSpec& spec, const PointResult& result, const
       cells.push_back(format_double(v));
     metrics.push_back(std::move(cells));
   }
-  // runs: one row per optimizer, in scenario order, with its peak and both Gao fits
-  std::vector<std::string> order;
-  std::map<std::string, std::vector<const MetricRow*>> groups;
+  // runs: one row per curve — an optimizer, or one beta of a dpo optimizer (its rows are steps of separate
+  // training runs) — in scenario order, with its peak and both Gao fits
+  struct Curve {
+    std::string optimizer;
+    double beta = not_applicable;  // a dpo run's beta
+    std::vector<const MetricRow*> rows;
+  };
+  std::vector<Curve> curves;
   for (const MetricRow& row : result.rows) {
-    if (groups[row.optimizer].empty()) order.push_back(row.optimizer);
-    groups[row.optimizer].push_back(&row);
+    const double beta = row.param_name == "step" ? row.beta : not_applicable;
+    const bool same = !curves.empty() && curves.back().optimizer == row.optimizer &&
+                      (curves.back().beta == beta || (std::isnan(curves.back().beta) && std::isnan(beta)));
+    if (!same) curves.push_back({row.optimizer, beta, {}});
+    curves.back().rows.push_back(&row);
   }
   std::vector<std::vector<std::string>> runs;
-  for (const std::string& name : order) {
+  for (const Curve& curve : curves) {
     std::vector<double> d, gold;
-    for (const MetricRow* row : groups.at(name)) {
+    for (const MetricRow* row : curve.rows) {
       d.push_back(row->sqrt_kl);
       gold.push_back(row->gold_mean);
     }
@@ -90,10 +98,10 @@ RenderedPoint render_point(const RunSpec& spec, const PointResult& result, const
     const GaoFit bon = fit_gao_bon(d, gold), rl = fit_gao_rl(d, gold);
     // the gold at the largest KL reached (the grid may run either way, e.g. beta ascending)
     const auto last = std::max_element(d.begin(), d.end()) - d.begin();
-    std::vector<std::string> cells = point_cells(spec, name, columns);
+    std::vector<std::string> cells = point_cells(spec, curve.optimizer, columns);
     for (double v : {result.rm_heldout_accuracy, result.rm_accuracy_ref, peak.gold, peak.sqrt_kl, gold[last],
                      bon.alpha, bon.beta, bon.r2, bon.peak_sqrt_kl, bon.peak_gold, rl.alpha, rl.beta, rl.r2,
-                     rl.peak_sqrt_kl, rl.peak_gold})
+                     rl.peak_sqrt_kl, rl.peak_gold, curve.beta})
       cells.push_back(format_double(v));
     runs.push_back(std::move(cells));
   }
