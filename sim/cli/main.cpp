@@ -127,8 +127,14 @@ int cmd_list() {
   std::sort(files.begin(), files.end());
   for (const fs::path& f : files) {
     const Scenario s = load_scenario(f.string());
-    std::string first = s.description.substr(0, s.description.find('\n'));
-    std::cout << f.filename().string() << "\n    " << first << "\n";
+    // the description's opening, on one line
+    std::string text;
+    for (char c : s.description) {
+      const char ch = c == '\n' ? ' ' : c;
+      if (!(ch == ' ' && (text.empty() || text.back() == ' '))) text += ch;
+    }
+    if (text.size() > 112) text = text.substr(0, text.rfind(' ', 108)) + " ...";
+    std::cout << f.filename().string() << "\n    " << text << "\n";
   }
   return 0;
 }
