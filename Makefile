@@ -20,7 +20,7 @@ demo: build
 
 # every test: a short fuzz of scenario parsing, the suite under ASan/UBSan, then the suite in Release
 test: build
-	bash scripts/fuzz.sh 30
+	bash scripts/fuzz.sh 30 -seed=1
 	bash scripts/sanitize-tests.sh
 	ctest --preset release
 
