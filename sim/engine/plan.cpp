@@ -59,6 +59,19 @@ PlanEstimate estimate_point(const Scenario& s, int threads) {
   if (categorical) e.bytes += P * w.candidates * (d + 8) * 4.0;
   for (const OptimizerConfig& o : s.optimizers) {
     const double grid = o.type == "best_of_n" ? o.n.size() : o.beta.size() + o.kl_budget.size();
+    if (o.type == "policy_gradient" || o.type == "dpo") {
+      // each step touches every prompt's generations (policy_gradient) or a minibatch of pairs (dpo), and in the
+      // categorical world each prompt's K candidate logits; each evaluation sums over the candidates or draws
+      const double runs = o.type == "dpo" ? std::max<double>(1.0, o.beta.size()) : 1.0;
+      const double per_step = o.type == "dpo" ? 2.0 * o.batch_size : P * o.num_generations;
+      const double logits = categorical ? P * w.candidates : 0.0;
+      const double evals = o.steps / static_cast<double>(o.eval_every) + 2.0;
+      const double eval_work = categorical ? P * w.candidates : P * o.samples;
+      e.seconds += runs * (o.steps * (per_step + logits) * (d + 4) + evals * eval_work * 40.0) * 2e-9;
+      e.bytes = std::max(e.bytes, (categorical ? P * w.candidates * (d + 8) * 4.0 : 0.0) +
+                                      threads * o.samples * (d + 8) * 4.0);
+      continue;
+    }
     if (categorical) {
       e.bytes = std::max(e.bytes, P * w.candidates * (d + 8) * 4.0 + P * grid * 9 * 8.0);
       e.seconds += P * w.candidates * grid * (o.kl_budget.empty() ? 1 : 60) * 5e-9;

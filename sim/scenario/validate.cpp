@@ -180,7 +180,8 @@ void validate_optimizer(const Check& c, const OptimizerConfig& o, const std::str
   c.at_least(o.steps, 1, path + ".steps");
   c.at_least(o.eval_every, 1, path + ".eval_every");
   c.one_of(o.algorithm, path + ".algorithm", {"reinforce", "rloo", "ppo", "grpo"});
-  c.at_least(o.num_generations, (o.algorithm == "rloo" || o.algorithm == "grpo") ? 2 : 1, path + ".num_generations");
+  // rloo, ppo and grpo baselines come from the prompt's other generations
+  c.at_least(o.num_generations, o.algorithm == "reinforce" ? 1 : 2, path + ".num_generations");
   c.non_negative(o.kl_coef, path + ".kl_coef");
   c.positive(o.adaptive_kl_target, path + ".adaptive_kl_target");
   c.positive(o.adaptive_kl_horizon, path + ".adaptive_kl_horizon");
