@@ -1,216 +1,234 @@
-# plot.py — Goodhart curves from a results folder: gold and proxy against sqrt(KL), with Gao fits and peaks.
-# Contract: reads DIR/metrics.csv and DIR/runs.csv (and DIR/manifest.json if present); writes a PNG and an SVG.
-"""Plot a goodhart results folder.
+# plot.py — Goodhart curves: gold and proxy against sqrt(KL), one panel per optimizer or swept value, seeds as
+# bands (mean ± standard error), Gao fits dashed with their coefficients, the empirical peak marked.
+# Contract: pure Python (pandas, matplotlib's object API: no global state, no display needed); reads a tidy
+# metrics table; `python -m goodhart.plot DIR` (and `goodhart plot DIR`) writes DIR/goodhart.png and .svg.
+"""Plot goodhart results.
 
-    python3 python/goodhart/plot.py RESULTS_DIR [--out FILE.png]
-
-or, from Python, ``plot_results(results_dir, out=None)``, which returns the path of the PNG.
+    fig = goodhart.plot.curves(df)            # df: goodhart.run(...) or goodhart.load(dir)
+    goodhart.plot.save(fig, "curves.png")     # and curves.svg
+    python -m goodhart.plot RESULTS_DIR       # DIR/goodhart.png and .svg (also: goodhart plot RESULTS_DIR)
 """
 import argparse
-import csv
-import json
 import math
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-FIRST_SWEPT_AFTER = "optimizer"
-LAST_SWEPT_BEFORE = "param_name"
-MANY_CURVES = 4  # above this, the legend goes below the panels
+from .results import load, swept_columns
+
+PANELS_PER_ROW = 4
+MANY_CURVES = 4  # above this, a panel's legend goes below the figure
 
 
-def _number(cell):
-    """A CSV cell as a float; an empty cell (not applicable) is NaN."""
-    return float(cell) if cell not in ("", None) else math.nan
+def _curve_names(df):
+    """The optimizer of each row, with its beta for dpo (each beta of a dpo entry is a separate training run)."""
+    names = df["optimizer"].astype(str)
+    if "beta" in df.columns:
+        dpo = (df["param_name"] == "step") & df["beta"].notna()
+        names = names.where(~dpo, names + " beta=" + df["beta"].map("{:g}".format))
+    return names
 
 
-def _read_csv(path):
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        return reader.fieldnames or [], list(reader)
+def _default_panels(df, swept):
+    """A panel per optimizer when there are several, else per value of the first swept key, else one."""
+    if df["curve"].nunique() > 1 and df["optimizer"].nunique() > 1:
+        return "curve"
+    return swept[0] if swept else None
 
 
-def _swept_keys(fieldnames):
-    """The columns between 'optimizer' and 'param_name' of metrics.csv, less 'seed'."""
-    if FIRST_SWEPT_AFTER not in fieldnames or LAST_SWEPT_BEFORE not in fieldnames:
-        raise ValueError(f"metrics.csv needs columns {FIRST_SWEPT_AFTER!r} and {LAST_SWEPT_BEFORE!r}")
-    first = fieldnames.index(FIRST_SWEPT_AFTER) + 1
-    last = fieldnames.index(LAST_SWEPT_BEFORE)
-    return [k for k in fieldnames[first:last] if k != "seed"]
-
-
-def _mean(values):
-    values = [v for v in values if not math.isnan(v)]
-    return sum(values) / len(values) if values else math.nan
-
-
-def _mean_and_se(values, row_ses):
-    """Mean over seeds with its standard error across seeds, or the row's own standard error for one seed."""
-    values = [v for v in values if not math.isnan(v)]
-    if not values:
-        return math.nan, math.nan
-    m = sum(values) / len(values)
+def _mean_se(group, value, se):
+    """Mean over seeds and its standard error across seeds; one seed: the row's own standard error."""
+    values = group[value].dropna()
     if len(values) >= 2:
-        var = sum((v - m) ** 2 for v in values) / (len(values) - 1)
-        return m, math.sqrt(var / len(values))
-    return m, _mean(row_ses)
+        return values.mean(), values.std(ddof=1) / math.sqrt(len(values))
+    return (values.mean(), group[se].mean()) if len(values) else (math.nan, math.nan)
 
 
-def _curve_name(row, metrics_row):
-    """The optimizer, with its beta for dpo (each beta of a dpo entry is a separate training run)."""
-    beta = row.get("beta", "")
-    if beta and (not metrics_row or row.get("param_name") == "step"):
-        return f"{row['optimizer']} beta={beta}"
-    return row["optimizer"]
+def _points(curve):
+    """One curve's points averaged over seeds at each grid value, sorted by sqrt(KL)."""
+    rows = []
+    for _, same in curve.groupby("param", sort=False):
+        gold, gold_se = _mean_se(same, "gold_mean", "gold_se")
+        proxy, proxy_se = _mean_se(same, "proxy_mean", "proxy_se")
+        rows.append((same["sqrt_kl"].mean(), gold, gold_se, proxy, proxy_se))
+    points = pd.DataFrame(rows, columns=["d", "gold", "gold_se", "proxy", "proxy_se"])
+    return points.dropna(subset=["d"]).sort_values("d", kind="stable").reset_index(drop=True)
 
 
-def _curves(rows, swept):
-    """One curve per (optimizer, swept values): points sorted by sqrt_kl, averaged over seeds per param value."""
-    groups = {}
-    for row in rows:
-        key = (_curve_name(row, True), tuple(row.get(k, "") for k in swept))
-        groups.setdefault(key, []).append(row)
-    curves = []
-    for key, group in groups.items():
-        by_param = {}
-        for row in group:
-            by_param.setdefault(_number(row["param"]), []).append(row)
-        points = []
-        for same in by_param.values():
-            gold, gold_se = _mean_and_se([_number(r["gold_mean"]) for r in same],
-                                         [_number(r["gold_se"]) for r in same])
-            proxy, proxy_se = _mean_and_se([_number(r["proxy_mean"]) for r in same],
-                                           [_number(r["proxy_se"]) for r in same])
-            points.append((_mean([_number(r["sqrt_kl"]) for r in same]), gold, gold_se, proxy, proxy_se))
-        points = sorted(p for p in points if not math.isnan(p[0]))
-        if points:
-            curves.append({"key": key, "param_name": group[0]["param_name"], "points": points})
-    return curves
-
-
-def _fit_coefficients(runs, swept, key, form):
-    """Gao coefficients of one curve's form, averaged over the seeds in runs.csv; None when absent."""
-    optimizer, values = key
-    matching = [r for r in runs
-                if _curve_name(r, False) == optimizer and tuple(r.get(k, "") for k in swept) == values]
-    alpha = _mean([_number(r.get(f"{form}_alpha", "")) for r in matching])
-    beta = _mean([_number(r.get(f"{form}_beta", "")) for r in matching])
-    return None if math.isnan(alpha) or math.isnan(beta) else (alpha, beta)
+def _coefficients(fits, selector, form):
+    """Mean Gao coefficients over the seeds of one curve, or None."""
+    if fits is None:
+        return None
+    mask = pd.Series(True, index=fits.index)
+    for key, value in selector.items():
+        if key in fits.columns:
+            mask &= fits[key].astype(str) == str(value)
+    alpha, beta = fits.loc[mask, f"{form}_alpha"].mean(), fits.loc[mask, f"{form}_beta"].mean()
+    return None if pd.isna(alpha) or pd.isna(beta) else (alpha, beta)
 
 
 def _gao(form, alpha, beta, d):
     if form == "bon":
         return d * (alpha - beta * d)
-    return 0.0 if d <= 0 else d * (alpha - beta * math.log(d))
+    return np.where(d > 0, d * (alpha - beta * np.log(np.maximum(d, 1e-300))), 0.0)
 
 
-def _title(results_dir):
-    manifest = results_dir / "manifest.json"
-    try:
-        name = json.loads(manifest.read_text())["scenario"]["name"]
-        if isinstance(name, str) and name:
-            return name
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    return results_dir.resolve().name
+def _fit_selector(curve_rows):
+    """Columns of a runs table that pick out this curve's fits (dpo curves by their beta too)."""
+    first = curve_rows.iloc[0]
+    selector = {"optimizer": first["optimizer"]}
+    if first["param_name"] == "step" and "beta" in curve_rows.columns and pd.notna(first.get("beta")):
+        selector["beta"] = first["beta"]
+    return selector
 
 
-def _label(curve, swept, coefficients):
-    optimizer, values = curve["key"]
-    parts = [optimizer] + [f"{k}={v}" for k, v in zip(swept, values) if v != ""]
-    label = ", ".join(parts)
+def _draw_curve(gold_ax, proxy_ax, curve_rows, label, color, fits, swept):
+    points = _points(curve_rows)
+    if points.empty:
+        return
+    form = "bon" if curve_rows["param_name"].iloc[0] == "n" else "rl"
+    selector = _fit_selector(curve_rows)
+    selector.update({k: curve_rows[k].iloc[0] for k in swept})
+    coefficients = _coefficients(fits, selector, form)
     if coefficients:
-        label += f" (alpha={coefficients[0]:.2f}, beta={coefficients[1]:.2f})"
-    return label
+        label += f"  (Gao {form}: alpha={coefficients[0]:.2f}, beta={coefficients[1]:.2f})"
+    d = points["d"].to_numpy()
+    gold_ax.plot(d, points["gold"], color=color, marker="o", markersize=2.5, linewidth=1.5, label=label)
+    gold_ax.fill_between(d, points["gold"] - points["gold_se"].fillna(0), points["gold"] + points["gold_se"].fillna(0),
+                         color=color, alpha=0.2, linewidth=0)
+    if coefficients:
+        ds = np.linspace(0.0, d.max(), 201)
+        gold_ax.plot(ds, _gao(form, *coefficients, ds), color=color, linestyle="--", linewidth=1)
+    if points["gold"].notna().any():
+        peak = points["gold"].idxmax()
+        gold_ax.plot([d[peak]], [points["gold"][peak]], color=color, marker="o", markersize=7,
+                     markeredgecolor="black", linestyle="none")
+    proxy_ax.plot(d, points["proxy"], color=color, marker="o", markersize=2.5, linewidth=1.5)
+    proxy_ax.fill_between(d, points["proxy"] - points["proxy_se"].fillna(0),
+                          points["proxy"] + points["proxy_se"].fillna(0), color=color, alpha=0.2, linewidth=0)
 
 
-def _draw_band(ax, xs, ys, ses, color):
-    lo = [y - s if not math.isnan(s) else y for y, s in zip(ys, ses)]
-    hi = [y + s if not math.isnan(s) else y for y, s in zip(ys, ses)]
-    ax.fill_between(xs, lo, hi, color=color, alpha=0.2, linewidth=0)
-
-
-def plot_results(results_dir, out=None):
-    """Draw gold (left) and proxy (right) against sqrt(KL); write out (default DIR/goodhart.png) and its .svg."""
-    results_dir = Path(results_dir)
-    fieldnames, rows = _read_csv(results_dir / "metrics.csv")
-    swept = _swept_keys(fieldnames)
-    runs_path = results_dir / "runs.csv"
-    runs = _read_csv(runs_path)[1] if runs_path.exists() else []
-    curves = _curves(rows, swept)
-
-    # two panels; colours from a qualitative map, enough for every curve
-    fig = Figure(figsize=(12, 5.0), layout="constrained")
-    gold_ax, proxy_ax = fig.subplots(1, 2, sharex=True)
-    palette = colormaps["tab10" if len(curves) <= 10 else "tab20"]
-
-    for i, curve in enumerate(curves):
-        color = palette(i % palette.N)
-        xs, gold, gold_se, proxy, proxy_se = (list(c) for c in zip(*curve["points"]))
-        # gold: mean, band, Gao fit (best-of-n form for n sweeps, RL form otherwise), empirical peak
-        form = "bon" if curve["param_name"] == "n" else "rl"
-        coefficients = _fit_coefficients(runs, swept, curve["key"], form)
-        gold_ax.plot(xs, gold, color=color, marker="o", markersize=2.5, linewidth=1.5,
-                     label=_label(curve, swept, coefficients))
-        _draw_band(gold_ax, xs, gold, gold_se, color)
-        if coefficients:
-            top = max(xs)
-            ds = [top * j / 200 for j in range(201)]
-            gold_ax.plot(ds, [_gao(form, *coefficients, d) for d in ds], color=color, linestyle="--", linewidth=1)
-        finite = [(g, j) for j, g in enumerate(gold) if not math.isnan(g)]
-        if finite:
-            peak = max(finite, key=lambda gj: (gj[0], -gj[1]))[1]
-            gold_ax.plot([xs[peak]], [gold[peak]], color=color, marker="o", markersize=7,
-                         markeredgecolor="black", linestyle="none")
-        # proxy: mean and band
-        proxy_ax.plot(xs, proxy, color=color, marker="o", markersize=2.5, linewidth=1.5)
-        _draw_band(proxy_ax, xs, proxy, proxy_se, color)
-
-    # axes, title, legend
+def _style_axes(gold_ax, proxy_ax, panel_title):
     for ax, name in ((gold_ax, "gold reward"), (proxy_ax, "proxy reward")):
         ax.set_xlabel("sqrt(KL(pi || pi_ref))")
         ax.set_ylabel(name)
         ax.axhline(0.0, color="grey", linewidth=0.5)
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
-    gold_ax.set_title("gold (dashed: Gao fit, dot: empirical peak)", fontsize=10)
-    proxy_ax.set_title("proxy", fontsize=10)
+    gold_ax.set_title(panel_title, fontsize=10)
     # heavy-tailed proxies span many orders of magnitude: a symmetric log scale keeps every curve visible
-    proxy_values = [abs(p[3]) for c in curves for p in c["points"] if math.isfinite(p[3])]
-    if proxy_values and max(proxy_values) > 100.0:
+    lines = [line.get_ydata() for line in proxy_ax.get_lines()]
+    values = np.concatenate([np.asarray(v, dtype=float) for v in lines]) if lines else np.array([])
+    values = values[np.isfinite(values)]
+    if values.size and np.abs(values).max() > 100.0:
         proxy_ax.set_yscale("symlog", linthresh=1.0)
-        lowest = min(p[3] for c in curves for p in c["points"] if math.isfinite(p[3]))
-        proxy_ax.set_ylim(bottom=min(0.0, lowest) - 1.0)
-        proxy_ax.set_title("proxy (symmetric log scale)", fontsize=10)
-    fig.suptitle(_title(results_dir))
-    if curves:
-        handles, labels = gold_ax.get_legend_handles_labels()
-        if len(curves) > MANY_CURVES:  # below the figure; bbox_inches="tight" grows the canvas to hold it
-            fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize="x-small",
-                       frameon=False)
-        else:
-            gold_ax.legend(fontsize="x-small")
+        proxy_ax.set_ylabel("proxy reward (symmetric log scale)")
 
-    # png and svg side by side
-    png = Path(out) if out else results_dir / "goodhart.png"
+
+def curves(df, fits=None, panel_by=None, title=None):
+    """A matplotlib Figure of a tidy metrics table: gold (top) and proxy (bottom) against sqrt(KL).
+
+    One panel per value of ``panel_by`` ("optimizer", a swept key, or None for a single panel; default: the
+    optimizer when there are several, else the first swept key). Within a panel, one curve per remaining key,
+    averaged over seeds with a band of ± one standard error. Dashed: Gao et al.'s fit (best-of-n form for n
+    grids, RL form otherwise) from ``fits`` (a runs table, or ``goodhart.fit_gao(df)``; computed here when
+    omitted and the C++ extension is built). Large dot: the empirical peak of gold.
+    """
+    df = df.copy()
+    swept = swept_columns(df)
+    df["curve"] = _curve_names(df)
+    if fits is None:
+        fits = _fits_or_none(df.drop(columns="curve"))
+    panel_by = _default_panels(df, swept) if panel_by is None else ("curve" if panel_by == "optimizer" else panel_by)
+    if panel_by is not None and panel_by not in df.columns:
+        raise ValueError(f"panel_by: expected 'optimizer' or a swept key ({', '.join(swept) or 'none'}), "
+                         f"got {panel_by!r}")
+    panels = list(df.groupby(panel_by, sort=False)) if panel_by else [(None, df)]
+    within = [k for k in ["curve"] + swept if k != panel_by]
+
+    columns = min(len(panels), PANELS_PER_ROW)
+    rows = math.ceil(len(panels) / columns)
+    fig = Figure(figsize=(4.6 * columns + 1.0, 7.0 * rows), layout="constrained")
+    axes = fig.subplots(2 * rows, columns, squeeze=False, sharex="col")
+    for i, (panel_value, panel) in enumerate(panels):
+        gold_ax, proxy_ax = axes[2 * (i // columns)][i % columns], axes[2 * (i // columns) + 1][i % columns]
+        groups = list(panel.groupby(within, sort=False))
+        palette = colormaps["tab10" if len(groups) <= 10 else "tab20"]
+        for j, (values, curve_rows) in enumerate(groups):
+            values = values if isinstance(values, tuple) else (values,)
+            shown = [f"{v}" if k == "curve" else f"{k}={v}" for k, v in zip(within, values)
+                     if not (k == "curve" and panel["curve"].nunique() == 1 and len(within) > 1)]
+            _draw_curve(gold_ax, proxy_ax, curve_rows, ", ".join(shown), palette(j % palette.N), fits, swept)
+        heading = "all" if panel_by is None else (f"{panel_value}" if panel_by == "curve" else f"{panel_by}={panel_value}")
+        _style_axes(gold_ax, proxy_ax, heading)
+        handles, labels = gold_ax.get_legend_handles_labels()
+        if handles:
+            gold_ax.legend(handles, labels, fontsize="xx-small" if len(handles) > MANY_CURVES else "x-small")
+    for k in range(len(panels), rows * columns):  # empty cells of the last row
+        axes[2 * (k // columns)][k % columns].set_visible(False)
+        axes[2 * (k // columns) + 1][k % columns].set_visible(False)
+    fig.suptitle((title or _title(df)) + "\n(dashed: Gao fit; large dot: empirical peak; band: ± 1 s.e.)",
+                 fontsize=11)
+    return fig
+
+
+def _fits_or_none(df):
+    from .api import fit_gao
+    from .errors import CoreMissing
+    try:
+        return fit_gao(df)
+    except CoreMissing:
+        return None
+
+
+def _title(df):
+    manifest = df.attrs.get("manifest") or {}
+    name = (manifest.get("scenario") or {}).get("name") if isinstance(manifest, dict) else None
+    if isinstance(name, str) and name:
+        return name
+    return Path(df.attrs["results_dir"]).resolve().name if "results_dir" in df.attrs else "goodhart"
+
+
+def save(fig, path):
+    """Write the figure as PNG at ``path`` and as SVG beside it; returns the PNG's path."""
+    png = Path(path).with_suffix(".png")
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, dpi=150, bbox_inches="tight")
     fig.savefig(png.with_suffix(".svg"), bbox_inches="tight")
     return png
 
 
+def plot_results(results_dir, out=None, panel_by=None):
+    """Curves of a results folder, with the fits of its runs.csv; writes ``out`` (default DIR/goodhart.png)."""
+    results_dir = Path(results_dir)
+    metrics = load(results_dir)
+    fits = load(results_dir, "runs") if (results_dir / "runs.csv").is_file() else None
+    return save(curves(metrics, fits=fits, panel_by=panel_by), out or results_dir / "goodhart.png")
+
+
+def leaderboard(results_dir, out=None):
+    """The leaderboard figure of `goodhart compare` (leaderboard.py); returns the PNG's path."""
+    from .leaderboard import plot_leaderboard
+    return plot_leaderboard(results_dir, out)
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Goodhart curves from a goodhart results folder.")
-    parser.add_argument("results_dir", help="folder with metrics.csv and runs.csv")
+    parser = argparse.ArgumentParser(prog="goodhart plot", description="Goodhart curves from a results folder.")
+    parser.add_argument("results_dir", help="folder with metrics.csv (and runs.csv, leaderboard.csv)")
     parser.add_argument("--out", help="PNG path (an SVG is written beside it); default RESULTS_DIR/goodhart.png")
+    parser.add_argument("--panel-by", help="'optimizer' or a swept key (default: chosen from the table)")
     args = parser.parse_args(argv)
     try:
-        print(plot_results(args.results_dir, args.out))
+        print(plot_results(args.results_dir, args.out, args.panel_by))
+        if (Path(args.results_dir) / "leaderboard.csv").is_file() and not args.out:
+            print(leaderboard(args.results_dir))
     except (OSError, ValueError, KeyError) as e:
-        print(f"goodhart plot: {e}", file=sys.stderr)
-        return 1
+        print(f"error: goodhart plot: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,10 +1,15 @@
-// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | list | version (DESIGN.md §6).
+// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | list | plot | version
+// (DESIGN.md §6).
 // Contract: exit 0 on success, 1 on a runtime failure, 2 on a usage or scenario error (nothing written then),
 // 128 + signal when SIGINT/SIGTERM stopped a run (finished points are kept); progress on stderr only.
 #include <omp.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -34,6 +39,7 @@ struct Options {
   bool list_points = false;
   std::vector<std::string> merge_dirs;
   std::string kl_budgets = "0.5,1,2,4";
+  std::string panel_by;
 };
 
 // the first SIGINT or SIGTERM asks the run to stop after the point in flight; a second one ends it at once
@@ -139,6 +145,29 @@ int cmd_list() {
   return 0;
 }
 
+// the plots are Python (matplotlib): hand over to `python3 -m goodhart.plot` (GOODHART_PYTHON picks another
+// interpreter), with this source tree's python/ first on PYTHONPATH when it is there; its exit code is ours
+int cmd_plot(const Options& o) {
+  const char* env = std::getenv("GOODHART_PYTHON");
+  const std::string python = env && *env ? env : "python3";
+  const fs::path package_dir = GOODHART_PYTHON_DIR;
+  if (fs::exists(package_dir / "goodhart" / "plot.py")) {
+    const char* before = std::getenv("PYTHONPATH");
+    const std::string path = package_dir.string() + (before && *before ? ":" + std::string(before) : "");
+    setenv("PYTHONPATH", path.c_str(), 1);
+  }
+  std::vector<std::string> args = {python, "-m", "goodhart.plot", o.scenario};
+  if (!o.out.empty()) args.insert(args.end(), {"--out", o.out});
+  if (!o.panel_by.empty()) args.insert(args.end(), {"--panel-by", o.panel_by});
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execvp(argv[0], argv.data());
+  std::cerr << "error: goodhart plot needs Python 3 with pandas and matplotlib; could not start " << python << ": "
+            << std::strerror(errno) << "\n";
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -175,6 +204,10 @@ int main(int argc, char** argv) {
   compare->add_option("--kl", o.kl_budgets, "KL budgets for gold at a fixed KL, comma-separated (default 0.5,1,2,4)");
   compare->add_flag("--quiet", o.quiet, "no table on stdout");
   CLI::App* list = app.add_subcommand("list", "the scenario library with one-line descriptions");
+  CLI::App* plot = app.add_subcommand("plot", "Goodhart curves (PNG and SVG) of a results folder");
+  plot->add_option("results", o.scenario, "results folder (metrics.csv, runs.csv)")->required();
+  plot->add_option("--out", o.out, "PNG path (an SVG is written beside it); default RESULTS/goodhart.png");
+  plot->add_option("--panel-by", o.panel_by, "'optimizer' or a swept key (default: chosen from the results)");
   CLI::App* version = app.add_subcommand("version", "tool version and git revision");
   try {
     app.parse(argc, argv);
@@ -189,6 +222,7 @@ int main(int argc, char** argv) {
     if (*merge) return cmd_merge(o);
     if (*compare) return cmd_compare(o);
     if (*list) return cmd_list();
+    if (*plot) return cmd_plot(o);
     if (*version) {
       std::cout << "goodhart " << GOODHART_VERSION << " (" << GOODHART_GIT_REVISION << ")\n";
       return 0;

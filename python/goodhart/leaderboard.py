@@ -1,10 +1,11 @@
-# plot_leaderboard.py — the leaderboard of `goodhart compare` as a picture: where each variant peaks, and whether
+# leaderboard.py — the leaderboard of `goodhart compare` as a picture: where each variant peaks, and whether
 # a more accurate reward model ends up with more gold.
-# Contract: reads DIR/leaderboard.csv (standard library csv) and writes DIR/leaderboard.png (matplotlib, Agg).
+# Contract: reads DIR/leaderboard.csv (standard library csv) and writes DIR/leaderboard.png and .svg (matplotlib's
+# object API, no global state).
 """Plot a goodhart leaderboard.
 
     goodhart compare RESULTS_DIR... [--out DIR]
-    python3 python/goodhart/plot_leaderboard.py DIR [--out FILE.png]
+    python -m goodhart.leaderboard DIR [--out FILE.png]   (goodhart plot DIR draws it too)
 
 Left: peak gold against sqrt(KL) at the peak, one labelled point per variant (error bars: one standard error
 across seeds). Right: RM accuracy (rm_heldout_accuracy, or rm_accuracy_ref where it is empty) against gold at
@@ -17,11 +18,8 @@ import math
 import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-from matplotlib import colormaps  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
 BUDGET_PREFIX = "gold_at_kl_"
 
@@ -144,6 +142,7 @@ def plot_leaderboard(directory, out=None):
     fig.suptitle(f"goodhart leaderboard: {', '.join(sorted({r['folder'] for r in rows}))}", fontsize=11)
     png = Path(out) if out else directory / "leaderboard.png"
     fig.savefig(png, dpi=150, bbox_inches="tight")
+    fig.savefig(png.with_suffix(".svg"), bbox_inches="tight")
     return png
 
 

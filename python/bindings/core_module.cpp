@@ -1,0 +1,190 @@
+// core_module.cpp — goodhart._core: the C++ engine as a Python extension (nanobind). The Python package
+// (python/goodhart) wraps it; this file only converts arguments, releases the GIL and maps errors.
+// Contract: engine errors surface as Python exceptions carrying the engine's message unchanged —
+// ScenarioError (a ValueError, with .where, .key, .expected) for scenario and usage errors, RunRefused (a
+// ValueError) for a folder or memory refusal, ValueError for other bad arguments, RuntimeError otherwise.
+// The fits read their numpy arrays in place (no copy); tilt copies its P x K inputs once into the ops' row-major
+// matrices (O(P K) against the O(P K B) work); array results are numpy arrays that own the C++ buffer.
+#include <omp.h>
+
+#include <atomic>
+#include <csignal>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/pair.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include "sim/backend/ops.h"
+#include "sim/engine/fits.h"
+#include "sim/engine/sweep_run.h"
+#include "sim/scenario/scenario.h"
+
+namespace nb = nanobind;
+using namespace goodhart;
+
+namespace {
+
+using ReadVector = nb::ndarray<const double, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+
+// goodhart.errors.ScenarioError and RunRefused, looked up at import
+PyObject* scenario_error_type = nullptr;  // held for the life of the process
+PyObject* run_refused_type = nullptr;
+
+// SIGINT during a run asks the sweep to stop after the point in flight (as the CLI does); the previous handler
+// is restored after the run and the caller raises KeyboardInterrupt
+std::atomic<int> stop_signal{0};
+extern "C" void on_interrupt(int signal) { stop_signal.store(signal); }
+
+nb::dict run_scenario(const std::string& path, const std::vector<std::string>& overrides, const std::string& out,
+                      const std::string& backend, int threads, bool resume, bool force, bool quiet) {
+  SweepOptions options;
+  options.dir = out;
+  options.backend = parse_backend(backend);
+  options.resume = resume;
+  options.force = force;
+  options.quiet = quiet;
+  options.stop = &stop_signal;
+  SweepOutcome outcome;
+  {
+    nb::gil_scoped_release released;
+    const int threads_before = omp_get_max_threads();
+    if (threads > 0) omp_set_num_threads(threads);
+    stop_signal.store(0);
+    auto previous = std::signal(SIGINT, on_interrupt);
+    try {
+      outcome = run_sweep(path, overrides, options);
+    } catch (...) {
+      std::signal(SIGINT, previous);
+      omp_set_num_threads(threads_before);
+      throw;
+    }
+    std::signal(SIGINT, previous);
+    omp_set_num_threads(threads_before);
+  }
+  nb::dict d;
+  d["ran"] = outcome.ran;
+  d["skipped"] = outcome.skipped;
+  d["left"] = outcome.left;
+  d["signal"] = outcome.signal;
+  d["combined"] = outcome.combined;
+  return d;
+}
+
+// the resolved config (as JSON text) and every point: (index, point_id, [(key, value)...])
+nb::tuple validate_scenario(const std::string& path, const std::string& yaml, const std::string& name,
+                            const std::vector<std::string>& overrides) {
+  const bool from_text = !yaml.empty();
+  const Scenario s = from_text ? load_scenario_text(yaml, name, overrides) : load_scenario(path, overrides);
+  const std::vector<RunSpec> points =
+      from_text ? expand_sweep_text(yaml, name, overrides) : expand_sweep(path, overrides);
+  nb::list listed;
+  for (const RunSpec& p : points) listed.append(nb::make_tuple(p.index, p.point_id, p.swept));
+  return nb::make_tuple(to_json(s).dump(), listed);
+}
+
+nb::dict fit_dict(const GaoFit& f) {
+  nb::dict d;
+  d["alpha"] = f.alpha;
+  d["beta"] = f.beta;
+  d["r2"] = f.r2;
+  d["peak_sqrt_kl"] = f.peak_sqrt_kl;
+  d["peak_gold"] = f.peak_gold;
+  return d;
+}
+
+std::span<const double> as_span(const ReadVector& a) { return {a.data(), a.shape(0)}; }
+
+// a fresh numpy array that owns `values` (moved, not copied)
+nb::ndarray<nb::numpy, double, nb::ndim<2>> owned_matrix(std::vector<double>&& values, std::size_t rows,
+                                                         std::size_t cols) {
+  auto* heap = new std::vector<double>(std::move(values));
+  nb::capsule owner(heap, [](void* p) noexcept { delete static_cast<std::vector<double>*>(p); });
+  return nb::ndarray<nb::numpy, double, nb::ndim<2>>(heap->data(), {rows, cols}, owner);
+}
+
+// the exact KL-regularized optimum over given candidates (tilt_sweep): per beta, the mean over prompts of
+// kl, entropy, ess and E[values[j]]; log_ref, proxy and each value are P x K float32 arrays
+using ReadMatrixF = nb::ndarray<const float, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
+nb::ndarray<nb::numpy, double, nb::ndim<2>> tilt(const ReadMatrixF& log_ref, const ReadMatrixF& proxy,
+                                                  const std::vector<ReadMatrixF>& values, const ReadVector& betas,
+                                                  const std::string& backend) {
+  const Eigen::Index prompts = log_ref.shape(0), candidates = log_ref.shape(1);
+  auto same_shape = [&](const ReadMatrixF& a, const char* what) {
+    if (a.shape(0) != log_ref.shape(0) || a.shape(1) != log_ref.shape(1))
+      throw std::invalid_argument(std::string(what) + ": expected the shape of log_ref (" +
+                                  std::to_string(prompts) + " x " + std::to_string(candidates) + ")");
+  };
+  same_shape(proxy, "proxy");
+  for (const ReadMatrixF& v : values) same_shape(v, "values");
+  // the ops take row-major Eigen matrices: one O(P K) copy in, against O(P K B) work
+  auto copy = [&](const ReadMatrixF& a) {
+    return RowMatrixXf(Eigen::Map<const RowMatrixXf>(a.data(), prompts, candidates));
+  };
+  const RowMatrixXf lr = copy(log_ref), px = copy(proxy);
+  std::vector<RowMatrixXf> vs;
+  for (const ReadMatrixF& v : values) vs.push_back(copy(v));
+  TiltInput in{&lr, &px, {}};
+  for (const RowMatrixXf& v : vs) in.values.push_back(&v);
+  const Backend b = parse_backend(backend);
+  TiltResult r;
+  {
+    nb::gil_scoped_release released;
+    tilt_sweep(b, in, as_span(betas), r);
+  }
+  // fixed-order mean over prompts
+  std::vector<double> mean(static_cast<std::size_t>(r.betas) * r.columns, 0.0);
+  for (int p = 0; p < r.prompts; ++p)
+    for (int bi = 0; bi < r.betas; ++bi)
+      for (int c = 0; c < r.columns; ++c) mean[static_cast<std::size_t>(bi) * r.columns + c] += r.at(p, bi, c);
+  for (double& m : mean) m /= r.prompts;
+  return owned_matrix(std::move(mean), r.betas, r.columns);
+}
+
+void translate(const std::exception_ptr& p, void*) {
+  try {
+    std::rethrow_exception(p);
+  } catch (const ScenarioError& e) {
+    nb::object err = nb::handle(scenario_error_type)(e.what());
+    err.attr("where") = e.where;
+    err.attr("key") = e.key;
+    err.attr("expected") = e.expected;
+    PyErr_SetObject(scenario_error_type, err.ptr());
+  } catch (const RunRefused& e) {
+    PyErr_SetString(run_refused_type, e.what());
+  } catch (const std::invalid_argument& e) {
+    PyErr_SetString(PyExc_ValueError, e.what());
+  }
+}
+
+}  // namespace
+
+NB_MODULE(_core, m) {
+  m.doc() = "goodhart's C++ engine (use the goodhart package, not this module)";
+  m.attr("__version__") = GOODHART_VERSION;
+  m.attr("git_revision") = GOODHART_GIT_REVISION;
+
+  // the classes of goodhart/errors.py, so `except goodhart.ScenarioError` catches what the engine raises
+  nb::module_ errors = nb::module_::import_("goodhart.errors");
+  scenario_error_type = nb::object(errors.attr("ScenarioError")).release().ptr();
+  run_refused_type = nb::object(errors.attr("RunRefused")).release().ptr();
+  nb::register_exception_translator(translate);
+
+  m.def("run", &run_scenario, nb::arg("path"), nb::arg("overrides"), nb::arg("out"), nb::arg("backend"),
+        nb::arg("threads"), nb::arg("resume"), nb::arg("force"), nb::arg("quiet"),
+        "run a scenario file into a results folder; returns the counts of points ran, skipped and left");
+  m.def("validate", &validate_scenario, nb::arg("path"), nb::arg("yaml"), nb::arg("name"), nb::arg("overrides"),
+        "load and check a scenario (a file, or YAML text named `name`): (resolved config JSON, points)");
+  m.def("backend_name", [](const std::string& b) { return backend_name(parse_backend(b)); }, nb::arg("backend"),
+        "the backend that 'auto', 'cpu' or 'cuda' selects here; ValueError when it is unavailable");
+  m.def("fit_gao_bon", [](const ReadVector& d, const ReadVector& g) { return fit_dict(fit_gao_bon(as_span(d), as_span(g))); },
+        nb::arg("sqrt_kl"), nb::arg("gold"), "best-of-n form gold = d (alpha - beta d)");
+  m.def("fit_gao_rl", [](const ReadVector& d, const ReadVector& g) { return fit_dict(fit_gao_rl(as_span(d), as_span(g))); },
+        nb::arg("sqrt_kl"), nb::arg("gold"), "RL form gold = d (alpha - beta log d)");
+  m.def("tilt", &tilt, nb::arg("log_ref"), nb::arg("proxy"), nb::arg("values"), nb::arg("betas"),
+        nb::arg("backend"), "per beta, means over prompts of kl, entropy, ess, E[values...] at the exact optimum");
+}

@@ -1,0 +1,149 @@
+# api.py — run, validate and fit from Python through the C++ engine (goodhart._core).
+# Contract: the same engine, files and numbers as the command-line tool; engine errors arrive as
+# goodhart.ScenarioError / RunRefused / ValueError with the engine's message unchanged.
+"""Run scenarios, validate them and fit Gao et al.'s curves from Python."""
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import CoreMissing
+from .results import load, swept_columns
+
+DICT_NAME = "<dict>"  # where a scenario given as a dict is said to be in error messages
+
+
+def _core():
+    try:
+        from . import _core as core
+    except ImportError as e:
+        raise CoreMissing("goodhart's C++ extension is not built: install the package with `pip install .` "
+                          "from the repository") from e
+    return core
+
+
+def _override_text(value):
+    """A Python value as the YAML text of a command-line override."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _overrides(overrides):
+    if overrides is None:
+        return []
+    if isinstance(overrides, dict):
+        return [f"{k}={_override_text(v)}" for k, v in overrides.items()]
+    return [str(o) for o in overrides]
+
+
+def _scenario_text(scenario):
+    """A dict scenario as YAML text (JSON is YAML): line numbers in errors point into this text."""
+    return json.dumps(scenario, indent=2)
+
+
+def validate(scenario, overrides=None):
+    """Check a scenario (a path or a dict) and return ``(resolved_config, points)``.
+
+    ``resolved_config`` is the validated configuration with every default filled in (a dict); ``points`` is a
+    DataFrame with one row per sweep point: index, point_id and each swept key. Raises ScenarioError.
+    """
+    core = _core()
+    if isinstance(scenario, dict):
+        resolved, points = core.validate("", _scenario_text(scenario), DICT_NAME, _overrides(overrides))
+    else:
+        resolved, points = core.validate(os.fspath(scenario), "", "", _overrides(overrides))
+    rows = [{"index": i, "point_id": pid, **dict(swept)} for i, pid, swept in points]
+    return json.loads(resolved), pd.DataFrame(rows)
+
+
+def run(scenario, overrides=None, backend="auto", out=None, threads=None, resume=False, force=False, quiet=True):
+    """Run a scenario (a YAML path or a dict) and return its tidy metrics as a DataFrame.
+
+    ``overrides`` maps dotted keys to values (``{"optimizer.pool": 4096}``) like ``key=value`` on the command
+    line. ``out`` keeps the results folder (metrics.csv, runs.csv, manifest.json, points/); without it the run
+    goes to a temporary folder that is removed. A dict scenario is checked first, so its errors read
+    ``<dict>:line:col: key: expected`` with lines of ``json.dumps(scenario, indent=2)``, and it is saved as
+    ``scenario.yaml`` next to the results when ``out`` is given. Ctrl-C finishes the point in flight, keeps it
+    and raises KeyboardInterrupt (rerun with ``resume=True``).
+    """
+    core = _core()
+    overrides = _overrides(overrides)
+    with tempfile.TemporaryDirectory(prefix="goodhart-") as scratch:
+        results_dir = Path(out) if out is not None else Path(scratch) / "results"
+        if isinstance(scenario, dict):
+            text = _scenario_text(scenario)
+            core.validate("", text, DICT_NAME, overrides)
+            keep = Path(out) if out is not None else Path(scratch)
+            keep.mkdir(parents=True, exist_ok=True)
+            path = keep / "scenario.yaml"
+            path.write_text(text + "\n")
+        else:
+            path = Path(scenario)
+        outcome = core.run(os.fspath(path), overrides, os.fspath(results_dir), backend, threads or 0, resume,
+                           force, quiet)
+        if outcome["left"]:
+            where = f"; finished points are kept in {results_dir}: rerun with resume=True" if out else ""
+            raise KeyboardInterrupt(f"stopped after {outcome['ran']} new points, {outcome['left']} left{where}")
+        df = load(results_dir)
+        if out is None:
+            del df.attrs["results_dir"]
+        return df
+
+
+def _curve_keys(df):
+    """The columns that identify one curve of a metrics table (as runs.csv has one row per curve)."""
+    keys = [c for c in ("point_id", "seed", "optimizer") if c in df.columns] + swept_columns(df)
+    return keys
+
+
+def fit_gao(df):
+    """Gao et al.'s fits of every curve of a tidy metrics table, with the same numbers as runs.csv.
+
+    A curve is one optimizer of one point (one beta of a dpo optimizer). Returns one row per curve: its keys,
+    then bon_alpha, bon_beta, bon_r2, bon_peak_sqrt_kl, bon_peak_gold (gold = d (alpha - beta d)) and the rl_
+    columns (gold = d (alpha - beta log d)), where d = sqrt(KL).
+    """
+    core = _core()
+    for column in ("optimizer", "param_name", "sqrt_kl", "gold_mean"):
+        if column not in df.columns:
+            raise ValueError(f"fit_gao: expected a goodhart metrics table (no {column!r} column)")
+    keys = _curve_keys(df)
+    # dpo: each beta is its own training run (rows with param_name "step" and a beta)
+    beta = df["beta"] if "beta" in df.columns else pd.Series(math.nan, index=df.index)
+    curve_beta = beta.where(df["param_name"] == "step")
+    rows = []
+    for key, curve in df.assign(_curve_beta=curve_beta).groupby(keys + ["_curve_beta"], sort=False, dropna=False):
+        d = np.ascontiguousarray(curve["sqrt_kl"].to_numpy(dtype=np.float64))
+        gold = np.ascontiguousarray(curve["gold_mean"].to_numpy(dtype=np.float64))
+        row = dict(zip(keys + ["beta"], key))
+        for form, fit in (("bon", core.fit_gao_bon(d, gold)), ("rl", core.fit_gao_rl(d, gold))):
+            row.update({f"{form}_{name}": value for name, value in fit.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def exact_tilt(log_ref, proxy, betas, values=None, backend="auto"):
+    """The exact KL-regularized optimum pi_beta(k|p) ∝ pi_ref(k|p) exp(proxy(p, k) / beta) of given candidates.
+
+    ``log_ref`` and ``proxy`` are P x K arrays (prompts x candidates); ``values`` maps names to more P x K
+    arrays (e.g. ``{"gold": gold}``). Returns one row per beta: kl, sqrt_kl, entropy, ess and the expectation
+    of the proxy and of each value under pi_beta, each a mean over prompts.
+    """
+    core = _core()
+    values = dict(values or {})
+    as_f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
+    arrays = [as_f32(proxy)] + [as_f32(v) for v in values.values()]
+    betas = np.ascontiguousarray(betas, dtype=np.float64)
+    table = core.tilt(as_f32(log_ref), as_f32(proxy), arrays, betas, backend)
+    names = ["kl", "entropy", "ess", "proxy"] + list(values)
+    df = pd.DataFrame(table, columns=names)
+    df.insert(0, "beta", betas)
+    df.insert(2, "sqrt_kl", np.sqrt(df["kl"]))
+    return df
