@@ -1,0 +1,147 @@
+# test_api.py — goodhart.run / load / validate / fit_gao / exact_tilt against the command-line tool, the engine's
+# runs.csv and a plain NumPy reference; errors carry the engine's messages.
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import goodhart
+from conftest import ROOT, TINY, run_cli
+
+
+def test_run_writes_the_same_files_as_the_command_line(tiny_results, tmp_path):
+    df = goodhart.run(TINY, out=tmp_path / "py")
+    for name in ("metrics.csv", "runs.csv"):
+        assert (tmp_path / "py" / name).read_bytes() == (tiny_results / name).read_bytes(), name
+    expected = goodhart.load(tiny_results)
+    pd.testing.assert_frame_equal(df.drop(columns=[]), expected, check_exact=True)
+    assert df.attrs["manifest"]["scenario"]["name"] == "gao_bon_learned_tiny"
+
+
+def test_run_is_identical_at_one_and_two_threads(tmp_path):
+    one = goodhart.run(TINY, threads=1, out=tmp_path / "one")
+    two = goodhart.run(TINY, threads=2, out=tmp_path / "two")
+    assert (tmp_path / "one" / "metrics.csv").read_bytes() == (tmp_path / "two" / "metrics.csv").read_bytes()
+    pd.testing.assert_frame_equal(one.drop(columns=[]), two, check_exact=True, check_like=False)
+
+
+def test_run_without_out_leaves_nothing_and_returns_tidy_metrics():
+    df = goodhart.run(TINY, overrides={"sweep.parameters.proxy.model.values": ["linear"]})
+    assert "results_dir" not in df.attrs
+    assert set(df["proxy.model"]) == {"linear"}
+    assert set(df["optimizer"]) == {"best_of_n"}
+    # best-of-n KL is log n - (n - 1) / n exactly
+    n = df["param"].to_numpy()
+    assert np.allclose(df["kl"], np.log(n) - (n - 1) / n, rtol=1e-12, atol=1e-15)
+    assert df["point_id"].map(type).eq(str).all()
+
+
+def test_overrides_dict_reaches_the_engine():
+    config, points = goodhart.validate(TINY, overrides={"optimizer.pool": 256, "optimizer.n": [1, 4, 16]})
+    assert config["optimizers"][0]["pool"] == 256
+    assert config["optimizers"][0]["n"] == [1, 4, 16]
+    assert list(points.columns) == ["index", "point_id", "proxy.model", "preferences.n_pairs"]
+    assert len(points) == 4
+
+
+def test_dict_scenario_runs_like_its_file(tmp_path):
+    scenario = {
+        "schema_version": 1, "name": "from_dict", "description": "a tiny best-of-n run", "seed": 0,
+        "world": {"type": "gaussian", "dim": 4, "prompts": 8},
+        "gold": {"type": "linear"},
+        "proxy": {"type": "noisy", "error": {"type": "gaussian", "scale": 1.0}},
+        "optimizer": {"type": "best_of_n", "pool": 256, "n": [1, 2, 4, 16, 64]},
+    }
+    df = goodhart.run(scenario, out=tmp_path / "dict")
+    assert (tmp_path / "dict" / "scenario.yaml").is_file()
+    again = goodhart.run(tmp_path / "dict" / "scenario.yaml")
+    pd.testing.assert_frame_equal(df.drop(columns=[]), again, check_exact=True)
+
+
+def test_dict_scenario_errors_point_into_its_json_text():
+    scenario = {"schema_version": 1, "name": "bad", "description": "x", "seed": 0,
+                "world": {"type": "gaussian", "dim": -3, "prompts": 8}, "gold": {"type": "linear"},
+                "proxy": {"type": "noisy"}, "optimizer": {"type": "best_of_n", "pool": 16, "n": [1, 2]}}
+    with pytest.raises(goodhart.ScenarioError) as caught:
+        goodhart.run(scenario)
+    text = json.dumps(scenario, indent=2).splitlines()
+    line = next(i + 1 for i, t in enumerate(text) if '"dim": -3' in t)
+    assert caught.value.key == "world.dim"
+    assert caught.value.where.startswith(f"<dict>:{line}:")
+    assert str(caught.value) == f"{caught.value.where}: world.dim: {caught.value.expected}"
+
+
+@pytest.mark.parametrize("bad", sorted((ROOT / "tests" / "bad").glob("*.yaml")), ids=lambda p: p.name)
+def test_scenario_errors_have_the_command_line_message(bad):
+    cli = run_cli("validate", bad, check=False)
+    assert cli.returncode == 2
+    with pytest.raises(goodhart.ScenarioError) as caught:
+        goodhart.validate(bad)
+    assert f"error: {caught.value}" == cli.stderr.strip().splitlines()[-1]
+    assert str(caught.value).startswith(f"{bad}:")
+
+
+def test_bad_override_names_the_command_line():
+    with pytest.raises(goodhart.ScenarioError, match=r"^<command line>: optimizer.pool: "):
+        goodhart.validate(TINY, overrides={"optimizer.pool": -1})
+
+
+def test_a_folder_of_another_scenario_is_refused(tiny_results):
+    other = ROOT / "scenarios" / "tiny" / "regressional_gaussian.yaml"
+    with pytest.raises(goodhart.RunRefused, match="another scenario|differ"):
+        goodhart.run(other, out=tiny_results, resume=True)
+
+
+def test_unknown_backend_is_a_value_error():
+    with pytest.raises(ValueError, match="backend"):
+        goodhart.run(TINY, backend="tpu")
+
+
+def test_fit_gao_reproduces_runs_csv(tiny_results):
+    fits = goodhart.fit_gao(goodhart.load(tiny_results))
+    runs = goodhart.load(tiny_results, "runs")
+    assert len(fits) == len(runs)
+    for column in ("bon_alpha", "bon_beta", "bon_r2", "bon_peak_sqrt_kl", "rl_alpha", "rl_beta", "rl_r2"):
+        np.testing.assert_allclose(fits[column], runs[column], rtol=1e-12, err_msg=column)
+    assert list(fits["point_id"]) == list(runs["point_id"])
+
+
+def test_fit_gao_recovers_known_coefficients():
+    d = np.linspace(0.1, 4.0, 40)
+    df = pd.DataFrame({"point_id": "p", "seed": 0, "optimizer": "best_of_n", "param_name": "n", "param": d,
+                       "beta": math.nan, "sqrt_kl": d, "gold_mean": d * (1.5 - 0.4 * d)})
+    fit = goodhart.fit_gao(df).iloc[0]
+    assert fit["bon_alpha"] == pytest.approx(1.5, rel=1e-12)
+    assert fit["bon_beta"] == pytest.approx(0.4, rel=1e-12)
+    assert fit["bon_peak_sqrt_kl"] == pytest.approx(1.5 / 0.8, rel=1e-12)
+
+
+def test_exact_tilt_matches_numpy():
+    rng = np.random.default_rng(7)
+    prompts, candidates = 64, 33
+    logits = rng.normal(size=(prompts, candidates))
+    log_ref = (logits - np.log(np.exp(logits).sum(1, keepdims=True))).astype(np.float32)
+    proxy = rng.normal(size=(prompts, candidates)).astype(np.float32)
+    gold = (0.5 * proxy + rng.normal(size=(prompts, candidates))).astype(np.float32)
+    betas = np.array([0.05, 0.3, 1.0, 10.0])
+    table = goodhart.exact_tilt(log_ref, proxy, betas, {"gold": gold}, backend="cpu")
+    lr, px, g = (a.astype(np.float64) for a in (log_ref, proxy, gold))
+    for b, row in zip(betas, table.itertuples()):
+        z = lr + px / b
+        pi = np.exp(z - z.max(1, keepdims=True))
+        pi /= pi.sum(1, keepdims=True)
+        kl = (pi * (np.log(pi) - lr)).sum(1).mean()
+        assert row.kl == pytest.approx(kl, rel=1e-4, abs=1e-6)
+        assert row.proxy == pytest.approx((pi * px).sum(1).mean(), rel=1e-4, abs=1e-6)
+        assert row.gold == pytest.approx((pi * g).sum(1).mean(), rel=1e-4, abs=1e-6)
+    with pytest.raises(ValueError, match="shape of log_ref"):
+        goodhart.exact_tilt(log_ref, proxy[:, :5], betas)
+
+
+def test_load_rejects_what_is_not_a_results_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="metrics.csv"):
+        goodhart.load(tmp_path)
+    with pytest.raises(ValueError, match="table"):
+        goodhart.load(tmp_path, "nonsense")
