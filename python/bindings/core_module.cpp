@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <filesystem>
+#include <sstream>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "sim/backend/ops.h"
+#include "sim/engine/compare.h"
 #include "sim/engine/fits.h"
 #include "sim/engine/sweep_run.h"
 #include "sim/scenario/scenario.h"
@@ -145,6 +148,14 @@ nb::ndarray<nb::numpy, double, nb::ndim<2>> tilt(const ReadMatrixF& log_ref, con
   return owned_matrix(std::move(mean), r.betas, r.columns);
 }
 
+// goodhart compare: write out/leaderboard.csv and .json from results folders; returns the printed table
+std::string compare(const std::vector<std::string>& dirs, const std::string& out, const std::vector<double>& budgets) {
+  const std::vector<std::filesystem::path> folders(dirs.begin(), dirs.end());
+  std::ostringstream table;
+  compare_results(folders, out, budgets, false, table);
+  return table.str();
+}
+
 void translate(const std::exception_ptr& p, void*) {
   try {
     std::rethrow_exception(p);
@@ -185,6 +196,8 @@ NB_MODULE(_core, m) {
         nb::arg("sqrt_kl"), nb::arg("gold"), "best-of-n form gold = d (alpha - beta d)");
   m.def("fit_gao_rl", [](const ReadVector& d, const ReadVector& g) { return fit_dict(fit_gao_rl(as_span(d), as_span(g))); },
         nb::arg("sqrt_kl"), nb::arg("gold"), "RL form gold = d (alpha - beta log d)");
+  m.def("compare", &compare, nb::arg("dirs"), nb::arg("out"), nb::arg("kl_budgets"),
+        "a leaderboard of the optimizer variants of results folders, written to out; returns the table text");
   m.def("tilt", &tilt, nb::arg("log_ref"), nb::arg("proxy"), nb::arg("values"), nb::arg("betas"),
         nb::arg("backend"), "per beta, means over prompts of kl, entropy, ess, E[values...] at the exact optimum");
 }

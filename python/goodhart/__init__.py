@@ -5,9 +5,9 @@
     goodhart.plot.curves(df).savefig("goodhart.png")
 """
 from . import plot
-from .api import exact_tilt, fit_gao, run, validate
+from .api import compare, exact_tilt, fit_gao, run, validate
 from .errors import CoreMissing, RunRefused, ScenarioError
 from .results import load
 
 __version__ = "0.1.0"
-__all__ = ["run", "load", "validate", "fit_gao", "exact_tilt", "plot", "ScenarioError", "RunRefused", "CoreMissing"]
+__all__ = ["run", "load", "validate", "fit_gao", "compare", "exact_tilt", "plot", "ScenarioError", "RunRefused", "CoreMissing"]

@@ -97,6 +97,24 @@ def run(scenario, overrides=None, backend="auto", out=None, threads=None, resume
         return df
 
 
+def compare(results_dirs, out=None, kl_budgets=(0.5, 1, 2, 4)):
+    """A leaderboard of the optimizer variants of results folders, as ``goodhart compare`` writes it.
+
+    Writes ``out`` (default: the first folder)/leaderboard.csv and .json and returns the leaderboard table:
+    one row per variant with peak gold, sqrt(KL) at the peak, gold at each KL budget, the drop from the peak,
+    Gao fits and RM accuracy. Draw it with ``goodhart.plot.leaderboard(out)``.
+    """
+    core = _core()
+    if isinstance(results_dirs, (str, os.PathLike)):
+        results_dirs = [results_dirs]
+    dirs = [os.fspath(d) for d in results_dirs]
+    if not dirs:
+        raise ValueError("compare: expected at least one results folder")
+    out = os.fspath(out) if out is not None else dirs[0]
+    core.compare(dirs, out, [float(b) for b in kl_budgets])
+    return load(out, "leaderboard")
+
+
 def _curve_keys(df):
     """The columns that identify one curve of a metrics table (as runs.csv has one row per curve)."""
     keys = [c for c in ("point_id", "seed", "optimizer") if c in df.columns] + swept_columns(df)

@@ -5,7 +5,7 @@
 """Plot a goodhart leaderboard.
 
     goodhart compare RESULTS_DIR... [--out DIR]
-    python -m goodhart.leaderboard DIR [--out FILE.png]   (goodhart plot DIR draws it too)
+    python -m goodhart leaderboard DIR [--out FILE.png]   (goodhart plot DIR draws it too)
 
 Left: peak gold against sqrt(KL) at the peak, one labelled point per variant (error bars: one standard error
 across seeds). Right: RM accuracy (rm_heldout_accuracy, or rm_accuracy_ref where it is empty) against gold at
@@ -159,6 +159,3 @@ def main(argv=None):
     print(png)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,12 +1,14 @@
 # plot.py — Goodhart curves: gold and proxy against sqrt(KL), one panel per optimizer or swept value, seeds as
 # bands (mean ± standard error), Gao fits dashed with their coefficients, the empirical peak marked.
 # Contract: pure Python (pandas, matplotlib's object API: no global state, no display needed); reads a tidy
-# metrics table; `python -m goodhart.plot DIR` (and `goodhart plot DIR`) writes DIR/goodhart.png and .svg.
+# metrics table; `python -m goodhart plot DIR` (and `goodhart plot DIR`) writes DIR/goodhart.png and .svg.
 """Plot goodhart results.
 
     fig = goodhart.plot.curves(df)            # df: goodhart.run(...) or goodhart.load(dir)
     goodhart.plot.save(fig, "curves.png")     # and curves.svg
-    python -m goodhart.plot RESULTS_DIR       # DIR/goodhart.png and .svg (also: goodhart plot RESULTS_DIR)
+    python -m goodhart plot RESULTS_DIR       # DIR/goodhart.png and .svg (also: goodhart plot RESULTS_DIR)
+
+In a notebook, run ``%matplotlib inline`` once so that a returned Figure is drawn.
 """
 import argparse
 import math
@@ -129,11 +131,11 @@ def _style_axes(gold_ax, proxy_ax, panel_title):
         proxy_ax.set_ylabel("proxy reward (symmetric log scale)")
 
 
-def curves(df, fits=None, panel_by=None, title=None):
+def curves(df, fits=None, panel_by="auto", title=None):
     """A matplotlib Figure of a tidy metrics table: gold (top) and proxy (bottom) against sqrt(KL).
 
-    One panel per value of ``panel_by`` ("optimizer", a swept key, or None for a single panel; default: the
-    optimizer when there are several, else the first swept key). Within a panel, one curve per remaining key,
+    One panel per value of ``panel_by``: "optimizer", a swept key, None for a single panel, or "auto" (the
+    default: the optimizer when there are several, else the first swept key). Within a panel, one curve per remaining key,
     averaged over seeds with a band of ± one standard error. Dashed: Gao et al.'s fit (best-of-n form for n
     grids, RL form otherwise) from ``fits`` (a runs table, or ``goodhart.fit_gao(df)``; computed here when
     omitted and the C++ extension is built). Large dot: the empirical peak of gold.
@@ -143,7 +145,10 @@ def curves(df, fits=None, panel_by=None, title=None):
     df["curve"] = _curve_names(df)
     if fits is None:
         fits = _fits_or_none(df.drop(columns="curve"))
-    panel_by = _default_panels(df, swept) if panel_by is None else ("curve" if panel_by == "optimizer" else panel_by)
+    if panel_by == "auto":
+        panel_by = _default_panels(df, swept)
+    elif panel_by == "optimizer":
+        panel_by = "curve"
     if panel_by is not None and panel_by not in df.columns:
         raise ValueError(f"panel_by: expected 'optimizer' or a swept key ({', '.join(swept) or 'none'}), "
                          f"got {panel_by!r}")
@@ -202,7 +207,7 @@ def save(fig, path):
     return png
 
 
-def plot_results(results_dir, out=None, panel_by=None):
+def plot_results(results_dir, out=None, panel_by="auto"):
     """Curves of a results folder, with the fits of its runs.csv; writes ``out`` (default DIR/goodhart.png)."""
     results_dir = Path(results_dir)
     metrics = load(results_dir)
@@ -220,7 +225,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="goodhart plot", description="Goodhart curves from a results folder.")
     parser.add_argument("results_dir", help="folder with metrics.csv (and runs.csv, leaderboard.csv)")
     parser.add_argument("--out", help="PNG path (an SVG is written beside it); default RESULTS_DIR/goodhart.png")
-    parser.add_argument("--panel-by", help="'optimizer' or a swept key (default: chosen from the table)")
+    parser.add_argument("--panel-by", default="auto",
+                        help="'optimizer', a swept key, or 'auto' (the default: chosen from the table)")
     args = parser.parse_args(argv)
     try:
         print(plot_results(args.results_dir, args.out, args.panel_by))
@@ -231,6 +237,3 @@ def main(argv=None):
         return 2
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

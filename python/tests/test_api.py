@@ -28,7 +28,8 @@ def test_run_is_identical_at_one_and_two_threads(tmp_path):
 
 
 def test_run_without_out_leaves_nothing_and_returns_tidy_metrics():
-    df = goodhart.run(TINY, overrides={"sweep.parameters.proxy.model.values": ["linear"]})
+    one_model = {"method": "grid", "parameters": {"proxy.model": {"values": ["linear"]}}}
+    df = goodhart.run(TINY, overrides={"sweep": one_model})
     assert "results_dir" not in df.attrs
     assert set(df["proxy.model"]) == {"linear"}
     assert set(df["optimizer"]) == {"best_of_n"}
@@ -51,7 +52,7 @@ def test_dict_scenario_runs_like_its_file(tmp_path):
         "schema_version": 1, "name": "from_dict", "description": "a tiny best-of-n run", "seed": 0,
         "world": {"type": "gaussian", "dim": 4, "prompts": 8},
         "gold": {"type": "linear"},
-        "proxy": {"type": "noisy", "error": {"type": "gaussian", "scale": 1.0}},
+        "proxy": {"type": "noisy", "noise": {"distribution": "gaussian", "scale": 1.0}},
         "optimizer": {"type": "best_of_n", "pool": 256, "n": [1, 2, 4, 16, 64]},
     }
     df = goodhart.run(scenario, out=tmp_path / "dict")
@@ -138,6 +139,14 @@ def test_exact_tilt_matches_numpy():
         assert row.gold == pytest.approx((pi * g).sum(1).mean(), rel=1e-4, abs=1e-6)
     with pytest.raises(ValueError, match="shape of log_ref"):
         goodhart.exact_tilt(log_ref, proxy[:, :5], betas)
+
+
+def test_compare_writes_the_leaderboard_of_the_command_line(tiny_results, tmp_path):
+    board = goodhart.compare([tiny_results], out=tmp_path / "py")
+    run_cli("compare", tiny_results, "--out", tmp_path / "cli", "--quiet")
+    assert (tmp_path / "py" / "leaderboard.csv").read_bytes() == (tmp_path / "cli" / "leaderboard.csv").read_bytes()
+    assert len(board) == 4  # two proxy models x two data sizes
+    assert board["peak_gold"].is_monotonic_decreasing
 
 
 def test_load_rejects_what_is_not_a_results_folder(tmp_path):

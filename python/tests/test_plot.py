@@ -27,6 +27,9 @@ def test_panel_by_a_swept_key_and_a_bad_one(tiny_results):
     df = goodhart.load(tiny_results)
     fig = goodhart.plot.curves(df, panel_by="preferences.n_pairs")
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 4
+    single = goodhart.plot.curves(df, panel_by=None)
+    assert len([ax for ax in single.axes if ax.get_visible()]) == 2
+    assert len(single.axes[0].get_legend().get_texts()) == 4
     with pytest.raises(ValueError, match="panel_by"):
         goodhart.plot.curves(df, panel_by="nonsense")
 

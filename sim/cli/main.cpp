@@ -145,7 +145,7 @@ int cmd_list() {
   return 0;
 }
 
-// the plots are Python (matplotlib): hand over to `python3 -m goodhart.plot` (GOODHART_PYTHON picks another
+// the plots are Python (matplotlib): hand over to `python3 -m goodhart plot` (GOODHART_PYTHON picks another
 // interpreter), with this source tree's python/ first on PYTHONPATH when it is there; its exit code is ours
 int cmd_plot(const Options& o) {
   const char* env = std::getenv("GOODHART_PYTHON");
@@ -156,7 +156,7 @@ int cmd_plot(const Options& o) {
     const std::string path = package_dir.string() + (before && *before ? ":" + std::string(before) : "");
     setenv("PYTHONPATH", path.c_str(), 1);
   }
-  std::vector<std::string> args = {python, "-m", "goodhart.plot", o.scenario};
+  std::vector<std::string> args = {python, "-m", "goodhart", "plot", o.scenario};
   if (!o.out.empty()) args.insert(args.end(), {"--out", o.out});
   if (!o.panel_by.empty()) args.insert(args.end(), {"--panel-by", o.panel_by});
   std::vector<char*> argv;
