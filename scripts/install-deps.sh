@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# install-deps.sh — installs what the build, the tests and the demo need, from Debian's packages and PyPI.
-# Usage: scripts/install-deps.sh [--python]   (--python adds matplotlib for the demo's plot)
+# install-deps.sh — installs what the build, the tests, the demo's plot and the Python package need: Debian's
+# packages (compilers, C++ libraries) and PyPI's (the package's build and run-time needs, pytest, nbclient).
+# Usage: scripts/install-deps.sh   (installs only what is missing)
 set -euo pipefail
 
 debian=(cmake g++ make libeigen3-dev libyaml-cpp-dev librandom123-dev libcli11-dev nlohmann-json3-dev
@@ -17,6 +18,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-}" = "--python" ]; then
-  python3 -c "import matplotlib" 2>/dev/null || python3 -m pip install -q matplotlib
+# PyPI: module name -> package name
+python_needs=(numpy:numpy pandas:pandas matplotlib:matplotlib nanobind:nanobind scikit_build_core:scikit-build-core
+              pytest:pytest nbclient:nbclient nbformat:nbformat ipykernel:ipykernel)
+missing=()
+for need in "${python_needs[@]}"; do
+  python3 -c "import ${need%%:*}" 2>/dev/null || missing+=("${need#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing from PyPI: ${missing[*]}"
+  PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q "${missing[@]}"
 fi
