@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 BIN := build/release/goodhart
 
-.PHONY: deps build demo test test-release bench clean
+.PHONY: deps build python demo test test-release bench clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -11,18 +11,23 @@ build: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 
+# the Python package (import goodhart), built by pip from this tree; incremental in build/python
+python: build
+	PIP_ROOT_USER_ACTION=ignore python3 -m pip install -q --no-build-isolation .
+
 # the default scenario end to end: results folder and a plot of gold and proxy vs sqrt(KL)
 demo: build
-	bash scripts/install-deps.sh --python
 	$(BIN) run scenarios/gao_bon_learned.yaml --out results/gao_bon_learned
-	python3 python/goodhart/plot.py results/gao_bon_learned
+	$(BIN) plot results/gao_bon_learned
 	@echo "results: results/gao_bon_learned (metrics.csv, runs.csv, manifest.json, goodhart.png)"
 
-# every test: a short fuzz of scenario parsing, the suite under ASan/UBSan, then the suite in Release
-test: build
+# every test: a short fuzz of scenario parsing, the suite under ASan/UBSan, the suite in Release, then the
+# Python package's tests and the notebooks at their small size (pytest)
+test: build python
 	bash scripts/fuzz.sh 30 -seed=1
 	bash scripts/sanitize-tests.sh
 	ctest --preset release
+	GOODHART_BINARY=$(BIN) python3 -m pytest -q
 
 # the Release suite alone (quick iteration)
 test-release: build

@@ -51,3 +51,10 @@ def test_goodhart_plot_of_a_missing_folder_exits_2(tmp_path):
     result = run_cli("plot", tmp_path / "nowhere", check=False)
     assert result.returncode == 2
     assert "metrics.csv" in result.stderr and result.stderr.startswith("error: goodhart plot:")
+
+
+def test_leaderboard_figure_after_compare(tiny_results, tmp_path):
+    goodhart.compare([tiny_results], out=tmp_path)
+    png = goodhart.plot.leaderboard(tmp_path)
+    assert png == tmp_path / "leaderboard.png"
+    assert png.read_bytes().startswith(PNG_MAGIC) and png.with_suffix(".svg").is_file()
