@@ -43,6 +43,16 @@ PyObject* run_refused_type = nullptr;
 std::atomic<int> stop_signal{0};
 extern "C" void on_interrupt(int signal) { stop_signal.store(signal); }
 
+// puts back the caller's SIGINT handler and OpenMP thread count when a run ends, however it ends
+struct RestoreAfterRun {
+  void (*handler)(int);
+  int threads;
+  ~RestoreAfterRun() {
+    std::signal(SIGINT, handler);
+    omp_set_num_threads(threads);
+  }
+};
+
 nb::dict run_scenario(const std::string& path, const std::vector<std::string>& overrides, const std::string& out,
                       const std::string& backend, int threads, bool resume, bool force, bool quiet) {
   SweepOptions options;
@@ -55,19 +65,10 @@ nb::dict run_scenario(const std::string& path, const std::vector<std::string>& o
   SweepOutcome outcome;
   {
     nb::gil_scoped_release released;
-    const int threads_before = omp_get_max_threads();
-    if (threads > 0) omp_set_num_threads(threads);
     stop_signal.store(0);
-    auto previous = std::signal(SIGINT, on_interrupt);
-    try {
-      outcome = run_sweep(path, overrides, options);
-    } catch (...) {
-      std::signal(SIGINT, previous);
-      omp_set_num_threads(threads_before);
-      throw;
-    }
-    std::signal(SIGINT, previous);
-    omp_set_num_threads(threads_before);
+    const RestoreAfterRun restore{std::signal(SIGINT, on_interrupt), omp_get_max_threads()};
+    if (threads > 0) omp_set_num_threads(threads);
+    outcome = run_sweep(path, overrides, options);
   }
   nb::dict d;
   d["ran"] = outcome.ran;

@@ -154,3 +154,28 @@ def test_load_rejects_what_is_not_a_results_folder(tmp_path):
         goodhart.load(tmp_path)
     with pytest.raises(ValueError, match="table"):
         goodhart.load(tmp_path, "nonsense")
+
+
+def test_ctrl_c_keeps_finished_points_and_resume_finishes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "interrupted"
+    many_seeds = {"method": "grid", "parameters": {"proxy.model": {"values": ["linear", "quadratic"]},
+                                                   "seed": {"range": [0, 16]}}}
+    script = (f"import goodhart; goodhart.run({str(TINY)!r}, overrides={{'sweep': {many_seeds!r}}}, "
+              f"out={str(out)!r}, threads=1)")
+    child = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "points").is_dir() or not any((out / "points").iterdir()):
+        assert child.poll() is None and time.monotonic() < deadline, "no point finished"
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode != 0 and "KeyboardInterrupt" in stderr and "resume=True" in stderr, stderr
+    kept = len(list((out / "points").iterdir()))
+    assert 0 < kept < 32 and not (out / "metrics.csv").exists()
+    df = goodhart.run(TINY, overrides={"sweep": many_seeds}, out=out, resume=True)
+    assert df["point_id"].nunique() == 32
