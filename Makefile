@@ -33,9 +33,11 @@ test: build python
 test-release: build
 	ctest --preset release
 
-# the hot ops on the CPU backend beside their double references (figures go to bench/RESULTS.md)
+# BENCHMARKS.md's workloads W1-W3 beside the NumPy and PyTorch peers, then the hot ops beside their double
+# references (figures go to bench/RESULTS.md)
 bench: build
-	build/release/goodhart_bench
+	python3 bench/run_workloads.py --device cpu --build build/release --out build/bench-results
+	build/release/bench/goodhart_bench
 
 clean:
 	rm -rf build results

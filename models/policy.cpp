@@ -156,21 +156,24 @@ double Policy::mean_kl() const {
 PolicySample Policy::sample(int prompt, CounterRng& rng) const {
   PolicySample s;
   s.prompt = prompt;
-  if (kind_ != Kind::mean_shift) {
-    const Eigen::VectorXd pi = log_probs(prompt).array().exp();
-    const double u = rng.uniform();
-    double cumulative = 0.0;
-    s.candidate = world_->candidates - 1;
-    for (int k = 0; k < world_->candidates; ++k)
-      if (u < (cumulative += pi(k))) {
-        s.candidate = k;
-        break;
-      }
-    return s;
-  }
+  if (kind_ != Kind::mean_shift) return sample_from_probs(prompt, log_probs(prompt).array().exp(), rng);
   const Eigen::VectorXd m = mean(), sd = scale();
   s.y.resize(world_->dim);
   for (int j = 0; j < world_->dim; ++j) s.y(j) = m(j) + sd(j) * rng.normal();
+  return s;
+}
+
+PolicySample Policy::sample_from_probs(int prompt, const Eigen::VectorXd& pi, CounterRng& rng) const {
+  PolicySample s;
+  s.prompt = prompt;
+  const double u = rng.uniform();
+  double cumulative = 0.0;
+  s.candidate = world_->candidates - 1;
+  for (int k = 0; k < world_->candidates; ++k)
+    if (u < (cumulative += pi(k))) {
+      s.candidate = k;
+      break;
+    }
   return s;
 }
 

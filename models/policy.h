@@ -58,6 +58,8 @@ class Policy {
 
   // a draw from pi_theta(.|prompt): the candidate by inverse CDF on rng.uniform(), or mu + delta + scale * z
   PolicySample sample(int prompt, CounterRng& rng) const;
+  // categorical: the same draw given pi = exp(log_probs(prompt)), computed once for many draws of one prompt
+  PolicySample sample_from_probs(int prompt, const Eigen::VectorXd& pi, CounterRng& rng) const;
 
   // gaussian world: the policy's mean and standard deviation per dimension
   Eigen::VectorXd mean() const;

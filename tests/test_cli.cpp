@@ -90,7 +90,7 @@ TEST_CASE("validate, plan, list and version") {
     CHECK(l.out.find(s) != std::string::npos);
   CHECK(cli("version").out.find("goodhart ") == 0);
   CHECK(cli("frobnicate").exit_code == 2);
-  CHECK(cli("run scenarios/tiny/regressional_gaussian.yaml --backend cuda --quiet").exit_code == 2);
+  CHECK(cli("run scenarios/tiny/regressional_gaussian.yaml --backend tpu --quiet").exit_code == 2);
 }
 
 TEST_CASE("progress: periodic lines on a non-terminal stderr, nothing with --quiet") {

@@ -3,8 +3,8 @@
 // Contract: engine errors surface as Python exceptions carrying the engine's message unchanged —
 // ScenarioError (a ValueError, with .where, .key, .expected) for scenario and usage errors, RunRefused (a
 // ValueError) for a folder or memory refusal, ValueError for other bad arguments, RuntimeError otherwise.
-// The fits read their numpy arrays in place (no copy); tilt copies its P x K inputs once into the ops' row-major
-// matrices (O(P K) against the O(P K B) work); array results are numpy arrays that own the C++ buffer.
+// Array arguments (the fits' vectors, tilt's P x K matrices) are read in place, without a copy; array results are
+// numpy arrays that own the C++ buffer.
 #include <omp.h>
 
 #include <atomic>
@@ -125,15 +125,10 @@ nb::ndarray<nb::numpy, double, nb::ndim<2>> tilt(const ReadMatrixF& log_ref, con
   };
   same_shape(proxy, "proxy");
   for (const ReadMatrixF& v : values) same_shape(v, "values");
-  // the ops take row-major Eigen matrices: one O(P K) copy in, against O(P K B) work
-  auto copy = [&](const ReadMatrixF& a) {
-    return RowMatrixXf(Eigen::Map<const RowMatrixXf>(a.data(), prompts, candidates));
-  };
-  const RowMatrixXf lr = copy(log_ref), px = copy(proxy);
-  std::vector<RowMatrixXf> vs;
-  for (const ReadMatrixF& v : values) vs.push_back(copy(v));
-  TiltInput in{&lr, &px, {}};
-  for (const RowMatrixXf& v : vs) in.values.push_back(&v);
+  // the op reads the numpy arrays in place
+  auto view = [&](const ReadMatrixF& a) { return FloatMatrixView(a.data(), prompts, candidates); };
+  TiltInput in{view(log_ref), view(proxy), {}};
+  for (const ReadMatrixF& v : values) in.values.push_back(view(v));
   const Backend b = parse_backend(backend);
   TiltResult r;
   {

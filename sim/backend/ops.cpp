@@ -1,18 +1,19 @@
 // ops.cpp — the one switch that picks a backend for each op.
-// Contract: see ops.h; the CUDA cases fail with a clear error until the CUDA backend is built.
+// Contract: see ops.h; in a build without CUDA the cuda cases reach backend/cuda/cuda_absent.cpp, which throws.
 #include "sim/backend/ops.h"
 
 #include <stdexcept>
 
 namespace goodhart {
 
-namespace {
-[[noreturn]] void no_cuda() { throw std::runtime_error("the CUDA backend is not built into this binary"); }
-}  // namespace
-
 Backend parse_backend(const std::string& name) {
-  if (name == "cpu" || name == "auto") return Backend::cpu;
-  if (name == "cuda") throw std::invalid_argument("--backend cuda: the CUDA backend is not built into this binary");
+  if (name == "cpu") return Backend::cpu;
+  if (name == "auto") return cuda_device_available() ? Backend::cuda : Backend::cpu;
+  if (name == "cuda") {
+    std::string why;
+    if (!cuda_device_available(&why)) throw std::invalid_argument("--backend cuda: " + why);
+    return Backend::cuda;
+  }
   throw std::invalid_argument("unknown backend '" + name + "' (expected auto, cpu or cuda)");
 }
 
@@ -21,21 +22,35 @@ std::string backend_name(Backend b) { return b == Backend::cpu ? "cpu" : "cuda";
 void score_mlp(Backend b, const Mlp& f, const RowMatrixXf& x, Eigen::Ref<Eigen::VectorXf> out) {
   switch (b) {
     case Backend::cpu: return score_mlp_cpu(f, x, out);
-    case Backend::cuda: no_cuda();
+    case Backend::cuda: return score_mlp_cuda(f, x, out);
   }
 }
 
 void bon_moments(Backend b, const Eigen::MatrixXd& weights, const Eigen::MatrixXf& values, Eigen::MatrixXd& out) {
   switch (b) {
     case Backend::cpu: return bon_moments_cpu(weights, values, out);
-    case Backend::cuda: no_cuda();
+    case Backend::cuda: return bon_moments_cuda(weights, values, out);
+  }
+}
+
+void bon_sweep(Backend b, const BonSweepInput& in, Eigen::MatrixXd& out) {
+  switch (b) {
+    case Backend::cpu: return bon_sweep_cpu(in, out);
+    case Backend::cuda: return bon_sweep_cuda(in, out);
+  }
+}
+
+void pg_rloo_gradient(Backend b, const PgInput& in, const Eigen::VectorXd& theta, int step, Eigen::VectorXd& grad) {
+  switch (b) {
+    case Backend::cpu: return pg_rloo_gradient_cpu(in, theta, step, grad);
+    case Backend::cuda: return pg_rloo_gradient_cuda(in, theta, step, grad);
   }
 }
 
 void tilt_sweep(Backend b, const TiltInput& in, std::span<const double> betas, TiltResult& out) {
   switch (b) {
     case Backend::cpu: return tilt_sweep_cpu(in, betas, out);
-    case Backend::cuda: no_cuda();
+    case Backend::cuda: return tilt_sweep_cuda(in, betas, out);
   }
 }
 

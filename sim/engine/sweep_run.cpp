@@ -48,6 +48,12 @@ std::string cpu_model() {
   return "unknown cpu";
 }
 
+// what ran the hot ops: the CPU model, or the GPU's name and compute capability
+std::string device_name(Backend backend) {
+  std::string gpu;
+  return backend == Backend::cuda && cuda_device_available(&gpu) ? gpu : cpu_model();
+}
+
 // refuse points whose estimated memory exceeds what the machine has, naming the keys that size them
 void check_memory(const std::vector<const RunSpec*>& selected, int threads) {
   const double available = available_memory();
@@ -136,7 +142,7 @@ SweepOutcome run_sweep(const std::string& scenario_path, const std::vector<std::
       {"scenario_path", scenario_path},
       {"scenario_hash", point_id(scenario)},
       {"backend", backend_name(o.backend)},
-      {"device", cpu_model()},
+      {"device", device_name(o.backend)},
       {"threads", omp_get_max_threads()},
       {"shard", o.only_point >= 0 ? "point " + std::to_string(o.only_point)
                                   : std::to_string(o.shard.index) + "/" + std::to_string(o.shard.count)},

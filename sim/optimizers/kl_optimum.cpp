@@ -21,7 +21,7 @@ int pairs_per_prompt(const OptimizerContext& ctx) {
 
 TiltInput tilt_input(const ResponseTable& t) {
   TiltInput in{&t.log_ref, &t.values[v_proxy], {}};
-  for (int c = 0; c < value_columns; ++c) in.values.push_back(&t.values[c]);
+  for (int c = 0; c < value_columns; ++c) in.values.emplace_back(&t.values[c]);
   return in;
 }
 

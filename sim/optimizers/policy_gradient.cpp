@@ -154,8 +154,9 @@ struct Trainer {
       if (ctx.candidates) {
         CounterRng rng(ctx.seed, Stream::policy_samples, static_cast<std::uint32_t>(t), p);
         const Eigen::VectorXd lp = policy.log_probs(p);
+        const Eigen::VectorXd pi = lp.array().exp();
         for (int i = 0; i < G; ++i) {
-          PolicySample s = policy.sample(p, rng);
+          PolicySample s = policy.sample_from_probs(p, pi, rng);
           b.reward(first + i) = ctx.candidates->values[v_proxy](p, s.candidate);
           b.log_old(first + i) = lp(s.candidate);
           b.log_ref(first + i) = ctx.world.log_ref(p, s.candidate);

@@ -9,8 +9,8 @@
 namespace goodhart {
 
 void tilt_sweep_ref(const TiltInput& in, std::span<const double> betas, TiltResult& out) {
-  const RowMatrixXf& log_ref = *in.log_ref;
-  const RowMatrixXf& proxy = *in.proxy;
+  const FloatMatrixView& log_ref = in.log_ref;
+  const FloatMatrixView& proxy = in.proxy;
   const int P = static_cast<int>(proxy.rows()), K = static_cast<int>(proxy.cols());
   const int V = static_cast<int>(in.values.size());
   out.prompts = P;
@@ -43,7 +43,7 @@ void tilt_sweep_ref(const TiltInput& in, std::span<const double> betas, TiltResu
         kl += pi * (log_pi - log_ref(p, k) + log_ref_sum);  // against the normalized pi_ref
         entropy -= pi * log_pi;
         sum_sq += pi * pi;
-        for (int v = 0; v < V; ++v) out.at(p, b, tilt_first_value + v) += pi * (*in.values[v])(p, k);
+        for (int v = 0; v < V; ++v) out.at(p, b, tilt_first_value + v) += pi * in.values[v](p, k);
       }
       out.at(p, b, tilt_kl) = std::max(kl, 0.0);
       out.at(p, b, tilt_entropy) = entropy;

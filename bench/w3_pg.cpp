@@ -1,0 +1,171 @@
+// w3_pg.cpp — BENCHMARKS.md's W3 (pg-train): a categorical world (P prompts, K = 256 candidates, d = 32, the
+// engine's make_world), the log-linear policy pi_theta(k|p) ∝ pi_ref(k|p) exp(theta . phi[p,k]) trained by RLOO,
+// num_generations 8, fixed kl_coef 0.05 with the k1 estimate in the reward, Adam (learning rate 0.05), 200 steps
+// over all prompts, exact evaluation every 20 steps. Two paths: `w3` times the engine's optimizer
+// (run_policy_gradient, what a scenario runs today); `w3op` times the backend op pg_rloo_gradient (one call per
+// step, on opts.backend) in this runner's loop: the engine's Adam update (beta1 0.9, beta2 0.999, eps 1e-8, bias
+// corrected) and the engine's evaluate_policy.
+// Contract: inputs from opts.seed only — the world from WorldConfig{categorical, seed}; gold = phi . u and proxy =
+// phi . (0.6 u + 0.8 v) with u, v random unit directions (gold_direction, indices 0 and 1): a reward model that
+// correlates 0.6 with gold per feature direction. The timed region is the whole training run (sampling, updates,
+// evaluations). The engine samples with its own Philox streams and the peers with theirs, so the two agree
+// statistically (bench/run_workloads.py states the tolerance), not bit for bit.
+#include <cmath>
+
+#include "bench/workloads.h"
+#include "models/gold.h"
+#include "models/policy.h"
+#include "sim/optimizers/policy_eval.h"
+
+namespace goodhart::bench {
+
+namespace {
+
+constexpr int candidates = 256, dim = 32;
+
+OptimizerConfig w3_optimizer() {
+  OptimizerConfig opt;
+  opt.type = "policy_gradient";
+  opt.policy = "log_linear";
+  opt.algorithm = "rloo";
+  opt.num_generations = 8;
+  opt.kl_coef = 0.05;
+  opt.adaptive_kl = false;
+  opt.kl_estimator = "k1";
+  opt.kl_in = "reward";
+  opt.learning_rate = 0.05;
+  opt.steps = 200;
+  opt.eval_every = 20;
+  return opt;
+}
+
+// every candidate's gold and proxy as the table run_policy_gradient reads (win rates are not part of W3: zero)
+ResponseTable candidate_table(const World& world, std::uint64_t seed) {
+  const Eigen::VectorXf u = gold_direction({}, dim, seed, 0).cast<float>();
+  const Eigen::VectorXf v = gold_direction({}, dim, seed, 1).cast<float>();
+  const Eigen::VectorXf a = 0.6f * u + 0.8f * v;
+  const int P = world.prompts, K = world.candidates;
+  ResponseTable t;
+  t.log_ref = world.log_ref.cast<float>();
+  const Eigen::VectorXf gold = world.features * u, proxy = world.features * a;
+  for (auto& c : t.values) c = RowMatrixXf::Zero(P, K);
+  for (int p = 0; p < P; ++p)
+    fill_value_row(proxy.segment(Eigen::Index(p) * K, K), gold.segment(Eigen::Index(p) * K, K),
+                   Eigen::VectorXf::Zero(K), t, p);
+  return t;
+}
+
+// where a training step's time goes, measured on the engine's pieces at a nonzero theta (all threads, seconds per
+// pass over every prompt): one log_probs per prompt; G draws per prompt by Policy::sample (each computes its
+// prompt's log_probs again); one evaluation
+nlohmann::json profile_pieces(const World& world, const OptimizerContext& ctx, const OptimizerConfig& opt) {
+  Policy policy(world, opt.policy, false);
+  policy.set_theta(Eigen::VectorXd::Constant(world.dim, 0.01));
+  const int P = world.prompts;
+  std::vector<double> sink(P);
+  auto t = std::chrono::steady_clock::now();
+#pragma omp parallel for schedule(dynamic)
+  for (int p = 0; p < P; ++p) sink[p] = policy.log_probs(p)(0);
+  const double log_probs = seconds_since(t);
+  t = std::chrono::steady_clock::now();
+#pragma omp parallel for schedule(dynamic)
+  for (int p = 0; p < P; ++p) {
+    CounterRng rng(ctx.seed, Stream::policy_samples, 0, p);
+    for (int i = 0; i < opt.num_generations; ++i) sink[p] += policy.sample(p, rng).candidate;
+  }
+  const double samples = seconds_since(t);
+  t = std::chrono::steady_clock::now();
+  evaluate_policy(policy, ctx, opt.samples, 1);
+  const double evaluation = seconds_since(t);
+  return {{"log_probs_all_prompts", log_probs},
+          {"sample_G_per_prompt", samples},
+          {"evaluation", evaluation},
+          {"note", "one pass each; a training step runs sampling (log_probs + G samples) and a gradient (log_probs + "
+                   "features^T w), an evaluation every eval_every steps"}};
+}
+
+// the training run through the backend op: one pg_rloo_gradient per step, Adam, an evaluation every eval_every steps
+std::vector<MetricRow> train_through_op(const World& world, const ResponseTable& table, const OptimizerConfig& opt,
+                                        const OptimizerContext& ctx) {
+  const PgInput in{&world.features, &world.log_ref, &table.values[v_proxy], opt.num_generations, opt.kl_coef,
+                   ctx.seed};
+  constexpr double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  Policy policy(world, opt.policy, false);
+  Eigen::VectorXd theta = Eigen::VectorXd::Zero(policy.parameters()), m = theta, v = theta, grad;
+  std::vector<MetricRow> rows{evaluate_policy(policy, ctx, opt.samples, 0)};
+  for (int t = 0; t < opt.steps; ++t) {
+    pg_rloo_gradient(ctx.backend, in, theta, t, grad);
+    m = b1 * m + (1.0 - b1) * grad;
+    v = b2 * v + (1.0 - b2) * grad.cwiseProduct(grad);
+    const double c1 = 1.0 - std::pow(b1, t + 1), c2 = 1.0 - std::pow(b2, t + 1);
+    theta.array() -= opt.learning_rate * (m.array() / c1) / ((v.array() / c2).sqrt() + eps);
+    const int step = t + 1;
+    if (step % opt.eval_every == 0 || step == opt.steps) {
+      policy.set_theta(theta);
+      rows.push_back(evaluate_policy(policy, ctx, opt.samples, step));
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
+WorkloadReport run_w3(const WorkloadOptions& opts) {
+  const int P = scaled_prompts(4096, opts.scale), K = candidates;
+  WorldConfig wc;
+  wc.type = "categorical";
+  wc.dim = dim;
+  wc.prompts = P;
+  wc.candidates = K;
+  wc.seed = opts.seed;
+  const World world = make_world(wc);
+  const ResponseTable table = candidate_table(world, opts.seed);
+  const OptimizerConfig opt = w3_optimizer();
+  if (!opts.dump_inputs.empty()) {
+    const auto dir = open_dump(opts, {{"workload", "w3"}, {"P", P}, {"K", K}, {"d", dim}, {"seed", opts.seed},
+                                      {"num_generations", opt.num_generations}, {"kl_coef", opt.kl_coef},
+                                      {"learning_rate", opt.learning_rate}, {"steps", opt.steps},
+                                      {"eval_every", opt.eval_every}});
+    write_npy(dir / "features.npy", world.features.data(), {P, K, dim});
+    write_npy(dir / "log_ref.npy", table.log_ref.data(), {P, K});
+    write_npy(dir / "proxy.npy", table.values[v_proxy].data(), {P, K});
+    write_npy(dir / "gold.npy", table.values[v_gold].data(), {P, K});
+  }
+  Scenario scenario;
+  scenario.seed = opts.seed;
+  scenario.world = wc;
+  scenario.optimizers = {opt};
+  const Gold gold;    // unused in a categorical world: the table holds every candidate's gold
+  const Proxy proxy;  // likewise
+  const std::vector<float> no_reference;
+  const OptimizerContext ctx{scenario, world, gold, proxy, opts.backend, opts.seed, no_reference, &table};
+  std::vector<MetricRow> rows;
+  const bool through_op = opts.workload == "w3op";
+  const auto run = [&] { rows = through_op ? train_through_op(world, table, opt, ctx) : run_policy_gradient(opt, ctx); };
+  WorkloadReport r;
+  r.seconds = time_repeats(opts, run);
+  r.unit = "sampled responses/s";
+  r.items = static_cast<double>(P) * opt.num_generations * opt.steps;
+  // the feature products a step cannot avoid: logits phi theta for sampling and phi^T w for the gradient, plus one
+  // logits pass per evaluation; 2 FLOP per multiply-add
+  const double evaluations = opt.steps / opt.eval_every + 1.0;
+  const double flops = 2.0 * P * K * dim * (2.0 * opt.steps + evaluations);
+  r.limit = cpu_limit(opts,
+                      "peak float FMA FLOP/s measured on all threads / " + std::to_string(flops / r.items) +
+                          " FLOP per sampled response (the P x K x d feature products: 2 per step + 1 per "
+                          "evaluation)",
+                      measured_peak_flops, flops / r.items);
+  r.sizes = {{"P", P}, {"K", K}, {"d", dim}, {"num_generations", opt.num_generations}, {"steps", opt.steps}};
+  std::vector<double> step, kl, proxy_mean, gold_mean;
+  for (const MetricRow& row : rows) {
+    step.push_back(row.step);
+    kl.push_back(row.kl);
+    proxy_mean.push_back(row.proxy_mean);
+    gold_mean.push_back(row.gold_mean);
+  }
+  if (!through_op) r.profile = profile_pieces(world, ctx, opt);
+  r.results = {{"step", step}, {"kl", kl}, {"proxy", proxy_mean}, {"gold", gold_mean}};
+  return r;
+}
+
+}  // namespace goodhart::bench

@@ -1,0 +1,70 @@
+// cuda_support.cuh — what every CUDA op file shares: error checks that throw, a device buffer owned by the
+// calling host thread's stream, and warp reductions in a fixed order.
+// Contract: CUDA-only (included by sim/backend/cuda/*.cu and the CUDA benchmarks, never by CPU translation
+// units). All work of an op runs on cudaStreamPerThread, so OpenMP threads calling ops at once never share a
+// stream; buffers come from the stream-ordered allocator (cheap after the first calls). A failed CUDA call throws
+// std::runtime_error naming the op and CUDA's message.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+#include <cuda_runtime.h>
+
+namespace goodhart::cuda {
+
+inline void check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess) throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(status));
+}
+
+// the stream of the calling host thread: ops from different OpenMP threads run independently
+inline cudaStream_t op_stream() { return cudaStreamPerThread; }
+
+// `count` elements of T in device memory, freed in stream order when the buffer goes out of scope
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer(std::size_t count, const char* what) : count_(count) {
+    if (count_ > 0) check(cudaMallocAsync(reinterpret_cast<void**>(&data_), count_ * sizeof(T), op_stream()), what);
+  }
+  ~DeviceBuffer() {
+    if (data_) cudaFreeAsync(data_, op_stream());
+  }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+
+  T* get() const { return data_; }
+  std::size_t size() const { return count_; }
+
+  void upload(const T* host, std::size_t count, std::size_t offset, const char* what) {
+    if (count > 0)
+      check(cudaMemcpyAsync(data_ + offset, host, count * sizeof(T), cudaMemcpyHostToDevice, op_stream()), what);
+  }
+  // copies back and waits: the host data is ready when this returns
+  void download(T* host, std::size_t count, const char* what) const {
+    if (count > 0) check(cudaMemcpyAsync(host, data_, count * sizeof(T), cudaMemcpyDeviceToHost, op_stream()), what);
+    check(cudaStreamSynchronize(op_stream()), what);
+  }
+
+ private:
+  T* data_ = nullptr;
+  std::size_t count_ = 0;
+};
+
+// the launch just issued, checked (configuration errors surface here, faults at the next synchronization)
+inline void check_launch(const char* what) { check(cudaGetLastError(), what); }
+
+constexpr unsigned full_warp = 0xffffffffu;
+
+// butterfly reductions: every lane ends with the same value, summed in the same order on every run
+__device__ inline double warp_sum(double v) {
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(full_warp, v, offset);
+  return v;
+}
+__device__ inline float warp_max(float v) {
+  for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(full_warp, v, offset));
+  return v;
+}
+
+}  // namespace goodhart::cuda
