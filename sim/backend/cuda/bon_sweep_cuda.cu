@@ -8,6 +8,8 @@
 #include <cub/device/device_segmented_sort.cuh>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -59,8 +61,12 @@ int blocks_for(int rows) { return (rows + sweep_threads - 1) / sweep_threads; }
 void bon_sweep_cuda(const BonSweepInput& in, Eigen::MatrixXd& out) {
   const Eigen::MatrixXd& weights = *in.weights;
   const int G = static_cast<int>(weights.rows()), N = static_cast<int>(weights.cols()), P = in.count;
-  const int dim = static_cast<int>(in.mean->size()), rows = P * N;
+  const int dim = static_cast<int>(in.mean->size());
   const char* what = "bon_sweep_cuda";
+  // rows index every kernel as int
+  if (static_cast<std::int64_t>(P) * N > std::numeric_limits<int>::max())
+    throw std::invalid_argument("bon_sweep_cuda: prompts x pool above 2^31 responses: split the prompts");
+  const int rows = P * N;
   if (in.gold->inputs() > dim || in.proxy->inputs() > dim)
     throw std::invalid_argument("bon_sweep_cuda: the rewards read more features than the responses have");
   out.setZero(P, 2 * G);

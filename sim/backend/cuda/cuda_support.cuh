@@ -2,11 +2,13 @@
 // calling host thread's stream, and warp reductions in a fixed order.
 // Contract: CUDA-only (included by sim/backend/cuda/*.cu and the CUDA benchmarks, never by CPU translation
 // units). All work of an op runs on cudaStreamPerThread, so OpenMP threads calling ops at once never share a
-// stream; buffers come from the stream-ordered allocator (cheap after the first calls). A failed CUDA call throws
+// stream; buffers come from the stream-ordered allocator, whose pool keeps freed memory for the next op (see
+// DeviceBuffer). A failed CUDA call throws
 // std::runtime_error naming the op and CUDA's message.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -26,6 +28,8 @@ template <class T>
 class DeviceBuffer {
  public:
   DeviceBuffer(std::size_t count, const char* what) : count_(count) {
+    static const bool pool_kept = keep_pool_memory(what);  // once per process
+    (void)pool_kept;
     if (count_ > 0) check(cudaMallocAsync(reinterpret_cast<void**>(&data_), count_ * sizeof(T), op_stream()), what);
   }
   ~DeviceBuffer() {
@@ -48,9 +52,33 @@ class DeviceBuffer {
   }
 
  private:
+  // by default the pool returns freed memory to the driver at every synchronization, so each op would map its
+  // buffers anew: keep it instead
+  static bool keep_pool_memory(const char* what) {
+    int device = 0;
+    check(cudaGetDevice(&device), what);
+    cudaMemPool_t pool;
+    check(cudaDeviceGetDefaultMemPool(&pool, device), what);
+    std::uint64_t keep_all = UINT64_MAX;
+    check(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all), what);
+    return true;
+  }
+
   T* data_ = nullptr;
   std::size_t count_ = 0;
 };
+
+// the dynamic shared memory `kernel` may be given: the device's opt-in limit less the kernel's static shared
+// memory (cudaFuncSetAttribute refuses a larger MaxDynamicSharedMemorySize)
+template <class Kernel>
+int max_dynamic_shared_bytes(Kernel* kernel, const char* what) {
+  int device = 0, optin = 0;
+  check(cudaGetDevice(&device), what);
+  check(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), what);
+  cudaFuncAttributes attributes{};
+  check(cudaFuncGetAttributes(&attributes, kernel), what);
+  return optin - static_cast<int>(attributes.sharedSizeBytes);
+}
 
 // the launch just issued, checked (configuration errors surface here, faults at the next synchronization)
 inline void check_launch(const char* what) { check(cudaGetLastError(), what); }

@@ -5,6 +5,7 @@
 // tanhf); layers up to max_mlp_layers and widths that fit shared memory (about 400 units), else
 // std::invalid_argument.
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -75,12 +76,6 @@ __global__ void mlp_kernel(DeviceMlpShape shape, const float* params, const floa
   }
 }
 
-int shared_limit_bytes() {
-  int device = 0, bytes = 0;
-  check(cudaGetDevice(&device), "score_mlp_cuda");
-  check(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "score_mlp_cuda");
-  return bytes;
-}
 
 }  // namespace
 
@@ -88,7 +83,8 @@ void score_mlp_device(const DeviceMlpShape& shape, const float* params, const fl
                       float* out, cudaStream_t stream) {
   if (rows == 0) return;
   // the kernels may use all the shared memory the device allows, set once (threads launch them concurrently)
-  static const int limit = shared_limit_bytes();
+  static const int limit = std::min(max_dynamic_shared_bytes(mlp_kernel<false>, "score_mlp_cuda"),
+                                    max_dynamic_shared_bytes(mlp_kernel<true>, "score_mlp_cuda"));
   static const cudaError_t configured[2] = {
       cudaFuncSetAttribute(mlp_kernel<false>, cudaFuncAttributeMaxDynamicSharedMemorySize, limit),
       cudaFuncSetAttribute(mlp_kernel<true>, cudaFuncAttributeMaxDynamicSharedMemorySize, limit)};
@@ -143,6 +139,9 @@ DeviceMlpShape pack_mlp(const Mlp& f, std::vector<float>& params) {
 
 void score_mlp_cuda(const Mlp& f, const RowMatrixXf& x, Eigen::Ref<Eigen::VectorXf> out) {
   const int rows = static_cast<int>(x.rows()), stride = static_cast<int>(x.cols());
+  if (x.cols() < f.inputs() || out.size() != x.rows())
+    throw std::invalid_argument("score_mlp_cuda: x needs at least " + std::to_string(f.inputs()) +
+                                " columns and out one entry per row of x");
   if (rows == 0) return;
   const char* what = "score_mlp_cuda";
   std::vector<float> params;

@@ -106,20 +106,13 @@ __global__ void sum_slots_kernel(const double* slots, int prompts, int dim, doub
   grad[j] = g;
 }
 
-int shared_limit() {
-  int device = 0, bytes = 0;
-  check(cudaGetDevice(&device), "pg_rloo_gradient_cuda");
-  check(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "pg_rloo_gradient_cuda");
-  return bytes;
-}
-
 }  // namespace
 
 void pg_rloo_gradient_device(const PgDeviceArgs& a, cudaStream_t stream) {
   if (a.num_generations < 2 || a.num_generations > max_generations)
     throw std::invalid_argument("pg_rloo_gradient_cuda: num_generations must be in [2, " +
                                 std::to_string(max_generations) + "]");
-  static const int limit = shared_limit();
+  static const int limit = max_dynamic_shared_bytes(pg_prompt_kernel, "pg_rloo_gradient_cuda");
   static const cudaError_t configured =
       cudaFuncSetAttribute(pg_prompt_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, limit);
   const std::size_t bytes = 3 * sizeof(double) * static_cast<std::size_t>(a.candidates);
@@ -131,8 +124,10 @@ void pg_rloo_gradient_device(const PgDeviceArgs& a, cudaStream_t stream) {
     pg_prompt_kernel<<<a.prompts, pg_threads, bytes, stream>>>(a);
     check_launch("pg_rloo_gradient_cuda");
   }
-  sum_slots_kernel<<<(a.dim + 127) / 128, 128, 0, stream>>>(a.slots, a.prompts, a.dim, a.grad);
-  check_launch("pg_rloo_gradient_cuda");
+  if (a.dim > 0) {
+    sum_slots_kernel<<<(a.dim + 127) / 128, 128, 0, stream>>>(a.slots, a.prompts, a.dim, a.grad);
+    check_launch("pg_rloo_gradient_cuda");
+  }
 }
 
 }  // namespace cuda
@@ -141,6 +136,9 @@ void pg_rloo_gradient_cuda(const PgInput& in, const Eigen::VectorXd& theta, int 
   const int P = static_cast<int>(in.proxy->rows()), K = static_cast<int>(in.proxy->cols());
   const int d = static_cast<int>(in.features->cols());
   const char* what = "pg_rloo_gradient_cuda";
+  if (in.features->rows() != static_cast<Eigen::Index>(P) * K || in.log_ref->rows() != P ||
+      in.log_ref->cols() != K || theta.size() != d)
+    throw std::invalid_argument("pg_rloo_gradient_cuda: expected features P*K x d, log_ref P x K and theta of d");
   grad = Eigen::VectorXd::Zero(d);
   if (d == 0) return;
   cuda::DeviceBuffer<float> features(in.features->size(), what), proxy(in.proxy->size(), what);

@@ -241,20 +241,13 @@ __global__ void __launch_bounds__(tilt_threads, 2) tilt_kernel(TiltKernelArgs ar
   }
 }
 
-int max_shared_bytes() {
-  int device = 0, bytes = 0;
-  check(cudaGetDevice(&device), "tilt_sweep_cuda");
-  check(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device), "tilt_sweep_cuda");
-  return bytes;
-}
-
 template <int V>
 void launch_tilt(const TiltKernelArgs& args, cudaStream_t stream) {
   const int groups = (args.d.beta_count + beta_group(V) - 1) / beta_group(V);
   const int threads = 32 * std::clamp(groups, 1, tilt_warps);
   const std::size_t shared_bytes = static_cast<std::size_t>(2 + V) * args.d.candidates * sizeof(float);
   // the kernel may use all the shared memory the device allows, set once (threads launch it concurrently)
-  static const int shared_limit = max_shared_bytes();
+  static const int shared_limit = max_dynamic_shared_bytes(tilt_kernel<V, true>, "tilt_sweep_cuda");
   static const cudaError_t configured =
       cudaFuncSetAttribute(tilt_kernel<V, true>, cudaFuncAttributeMaxDynamicSharedMemorySize, shared_limit);
   if (shared_bytes <= static_cast<std::size_t>(shared_limit)) {
