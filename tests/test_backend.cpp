@@ -6,19 +6,12 @@
 
 #include "models/philox_hd.h"
 #include "sim/backend/ops.h"
+#include "test_helpers.h"
 
 using namespace goodhart;
+using goodhart::test::random_matrix;
 
 namespace {
-
-RowMatrixXf random_matrix(int rows, int cols, std::uint32_t stream, double scale = 1.0) {
-  RowMatrixXf m(rows, cols);
-  for (int i = 0; i < rows; ++i) {
-    CounterRng rng(42, stream, i);
-    for (int j = 0; j < cols; ++j) m(i, j) = static_cast<float>(scale * rng.normal());
-  }
-  return m;
-}
 
 void check_close(double fast, double ref, double tol, double eps) {
   CHECK(std::isfinite(fast));

@@ -6,10 +6,21 @@
 #include <string>
 #include <vector>
 
+#include "models/philox_hd.h"
 #include "sim/engine/run.h"
 #include "sim/scenario/scenario.h"
 
 namespace goodhart::test {
+
+// a rows x cols matrix of normals times scale, row i drawn from CounterRng(42, stream, i)
+inline RowMatrixXf random_matrix(int rows, int cols, std::uint32_t stream, double scale = 1.0) {
+  RowMatrixXf m(rows, cols);
+  for (int i = 0; i < rows; ++i) {
+    CounterRng rng(42, stream, i);
+    for (int j = 0; j < cols; ++j) m(i, j) = static_cast<float>(scale * rng.normal());
+  }
+  return m;
+}
 
 inline std::string source_path(const std::string& relative) { return std::string(GOODHART_SOURCE_DIR) + "/" + relative; }
 

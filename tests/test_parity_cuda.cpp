@@ -17,8 +17,10 @@
 #include "models/world.h"
 #include "sim/backend/ops.h"
 #include "sim/optimizers/optimizer.h"
+#include "test_helpers.h"
 
 using namespace goodhart;
+using goodhart::test::random_matrix;
 
 namespace {
 
@@ -27,15 +29,6 @@ bool cuda_or_skip() {
   if (cuda_device_available(&detail)) return true;
   MESSAGE("skipped: no CUDA device (" << detail << ")");
   return false;
-}
-
-RowMatrixXf random_matrix(int rows, int cols, std::uint32_t stream, double scale = 1.0) {
-  RowMatrixXf m(rows, cols);
-  for (int i = 0; i < rows; ++i) {
-    CounterRng rng(42, stream, i);
-    for (int j = 0; j < cols; ++j) m(i, j) = static_cast<float>(scale * rng.normal());
-  }
-  return m;
 }
 
 // each row a normalized log pi_ref; every seventh candidate of the first row impossible (-inf)
