@@ -117,8 +117,7 @@ def compare(results_dirs, out=None, kl_budgets=(0.5, 1, 2, 4)):
 
 def _curve_keys(df):
     """The columns that identify one curve of a metrics table (as runs.csv has one row per curve)."""
-    keys = [c for c in ("point_id", "seed", "optimizer") if c in df.columns] + swept_columns(df)
-    return keys
+    return [c for c in ("point_id", "seed", "optimizer") if c in df.columns] + swept_columns(df)
 
 
 def fit_gao(df):
@@ -156,10 +155,11 @@ def exact_tilt(log_ref, proxy, betas, values=None, backend="auto"):
     """
     core = _core()
     values = dict(values or {})
-    as_f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
-    arrays = [as_f32(proxy)] + [as_f32(v) for v in values.values()]
+    # C-contiguous float32 arrays pass through unchanged and are read in place by the engine
+    log_ref, proxy = (np.ascontiguousarray(a, dtype=np.float32) for a in (log_ref, proxy))
+    arrays = [proxy] + [np.ascontiguousarray(v, dtype=np.float32) for v in values.values()]
     betas = np.ascontiguousarray(betas, dtype=np.float64)
-    table = core.tilt(as_f32(log_ref), as_f32(proxy), arrays, betas, backend)
+    table = core.tilt(log_ref, proxy, arrays, betas, backend)
     names = ["kl", "entropy", "ess", "proxy"] + list(values)
     df = pd.DataFrame(table, columns=names)
     df.insert(0, "beta", betas)

@@ -16,7 +16,7 @@ def test_run_writes_the_same_files_as_the_command_line(tiny_results, tmp_path):
     for name in ("metrics.csv", "runs.csv"):
         assert (tmp_path / "py" / name).read_bytes() == (tiny_results / name).read_bytes(), name
     expected = goodhart.load(tiny_results)
-    pd.testing.assert_frame_equal(df.drop(columns=[]), expected, check_exact=True)
+    pd.testing.assert_frame_equal(df, expected, check_exact=True)
     assert df.attrs["manifest"]["scenario"]["name"] == "gao_bon_learned_tiny"
 
 
@@ -24,7 +24,7 @@ def test_run_is_identical_at_one_and_two_threads(tmp_path):
     one = goodhart.run(TINY, threads=1, out=tmp_path / "one")
     two = goodhart.run(TINY, threads=2, out=tmp_path / "two")
     assert (tmp_path / "one" / "metrics.csv").read_bytes() == (tmp_path / "two" / "metrics.csv").read_bytes()
-    pd.testing.assert_frame_equal(one.drop(columns=[]), two, check_exact=True, check_like=False)
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
 
 
 def test_run_without_out_leaves_nothing_and_returns_tidy_metrics():
@@ -58,7 +58,7 @@ def test_dict_scenario_runs_like_its_file(tmp_path):
     df = goodhart.run(scenario, out=tmp_path / "dict")
     assert (tmp_path / "dict" / "scenario.yaml").is_file()
     again = goodhart.run(tmp_path / "dict" / "scenario.yaml")
-    pd.testing.assert_frame_equal(df.drop(columns=[]), again, check_exact=True)
+    pd.testing.assert_frame_equal(df, again, check_exact=True)
 
 
 def test_dict_scenario_errors_point_into_its_json_text():
