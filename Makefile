@@ -34,10 +34,12 @@ test-release: build
 	ctest --preset release
 
 # BENCHMARKS.md's workloads W1-W3 beside the NumPy and PyTorch peers, then the hot ops beside their double
-# references (figures go to bench/RESULTS.md)
-bench: build
-	python3 bench/run_workloads.py --device cpu --build build/release --out build/bench-results
-	build/release/bench/goodhart_bench
+# references (figures go to bench/RESULTS.md); built for this machine's instruction set (the bench preset)
+bench: deps
+	cmake --preset bench >/dev/null
+	cmake --build --preset bench -j $(JOBS)
+	python3 bench/run_workloads.py --device cpu --build build/bench --out build/bench-results
+	build/bench/bench/goodhart_bench
 
 clean:
 	rm -rf build results

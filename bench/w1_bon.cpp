@@ -1,7 +1,8 @@
 // w1_bon.cpp — BENCHMARKS.md's W1 (bon-sweep) on the engine: P prompts, N = 1024 responses each drawn from
-// N(0, I_32) (the engine's sample_gaussian: CounterRng(seed, pool, prompt, sample)), scored by a gold and a proxy
-// tanh MLP 32 -> 64 -> 1 (score_mlp), sorted by proxy, and the unbiased best-of-n means of gold and proxy for
-// n = 1, 2, 4, ..., N: all of it one call of the backend op bon_sweep (rank weights from bon_rank_weights).
+// N(0, I_32) (the engine's sample_gaussian: row (seed, pool, prompt, sample) of models/normal_draws.h), scored by
+// a gold and a proxy tanh MLP 32 -> 64 -> 1 (score_mlp), sorted by proxy, and the unbiased best-of-n means of gold
+// and proxy for n = 1, 2, 4, ..., N: all of it one call of the backend op bon_sweep (rank weights from
+// bon_rank_weights).
 // Contract: inputs from opts.seed only — gold MLP from CounterRng(seed, gold_weights, 0); proxy = gold's weights
 // plus 0.5 x those of an MLP from CounterRng(seed, proxy_init, 0) (a correlated, imperfect reward model).
 // The timed region is one bon_sweep over every prompt. Results: per n the mean over prompts of the best-of-n gold
@@ -11,7 +12,6 @@
 // exact check at small scale.
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "bench/workloads.h"
 #include "sim/optimizers/optimizer.h"
@@ -60,19 +60,15 @@ nlohmann::json profile_pieces(const W1Inputs& in, std::uint64_t seed, int count)
   Eigen::VectorXf gold(pool), proxy(pool);
   Eigen::MatrixXf values(pool, 2);
   Eigen::MatrixXd out;
-  std::vector<int> order(pool);
   for (int p = 0; p < count; ++p) {
     auto t = std::chrono::steady_clock::now();
     sample_gaussian(in.world, seed, stream_id(Stream::pool), p, 0, x);
     draw += seconds_since(t);
     t = std::chrono::steady_clock::now();
-    score_mlp_cpu(in.gold, x, gold);
-    score_mlp_cpu(in.proxy, x, proxy);
+    score_mlp_pair_cpu(in.gold, in.proxy, x, gold, proxy);
     score += seconds_since(t);
     t = std::chrono::steady_clock::now();
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](int i, int j) { return proxy(i) < proxy(j) || (proxy(i) == proxy(j) && i < j); });
-    for (int i = 0; i < pool; ++i) values.row(i) << gold(order[i]), proxy(order[i]);
+    rank_by_proxy_cpu(gold, proxy, values);
     sort += seconds_since(t);
     t = std::chrono::steady_clock::now();
     bon_moments_cpu(in.weights, values, out);

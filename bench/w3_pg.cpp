@@ -55,33 +55,64 @@ ResponseTable candidate_table(const World& world, std::uint64_t seed) {
   return t;
 }
 
-// where a training step's time goes, measured on the engine's pieces at a nonzero theta (all threads, seconds per
-// pass over every prompt): one log_probs per prompt; G draws per prompt by Policy::sample (each computes its
-// prompt's log_probs again); one evaluation
+// where a training run's time goes, measured on the engine's pieces at a nonzero theta, all threads, seconds per
+// pass over every prompt (the mean of `passes` passes, after one that allocates): the sampling pass as a step runs
+// it (Policy::candidate_pass: offsets phi theta, log-softmax), the G draws given pi, the first update's gradient
+// rows (add_feature, fused into the sampling pass in a step), one evaluation; and each one's share of the run
+// (steps x the first three, evaluations x the last)
 nlohmann::json profile_pieces(const World& world, const OptimizerContext& ctx, const OptimizerConfig& opt) {
+  constexpr int passes = 20;
   Policy policy(world, opt.policy, false);
-  policy.set_theta(Eigen::VectorXd::Constant(world.dim, 0.01));
-  const int P = world.prompts;
-  std::vector<double> sink(P);
-  auto t = std::chrono::steady_clock::now();
-#pragma omp parallel for schedule(dynamic)
-  for (int p = 0; p < P; ++p) sink[p] = policy.log_probs(p)(0);
-  const double log_probs = seconds_since(t);
-  t = std::chrono::steady_clock::now();
-#pragma omp parallel for schedule(dynamic)
-  for (int p = 0; p < P; ++p) {
-    CounterRng rng(ctx.seed, Stream::policy_samples, 0, p);
-    for (int i = 0; i < opt.num_generations; ++i) sink[p] += policy.sample(p, rng).candidate;
-  }
-  const double samples = seconds_since(t);
-  t = std::chrono::steady_clock::now();
-  evaluate_policy(policy, ctx, opt.samples, 1);
-  const double evaluation = seconds_since(t);
-  return {{"log_probs_all_prompts", log_probs},
-          {"sample_G_per_prompt", samples},
+  policy.set_theta(Eigen::VectorXd::LinSpaced(world.dim, -0.05, 0.05));
+  const int P = world.prompts, G = opt.num_generations;
+  RowMatrixXd probs(P, world.candidates);
+  std::vector<int> chosen(static_cast<std::size_t>(P) * G);
+  Eigen::MatrixXd slots(policy.block_size(), P);
+  const auto mean_seconds = [&](auto&& pass) {
+    pass();
+    const auto t = std::chrono::steady_clock::now();
+    for (int i = 0; i < passes; ++i) pass();
+    return seconds_since(t) / passes;
+  };
+  const double sampling_pass = mean_seconds([&] {
+#pragma omp parallel
+    {
+      CandidatePass pass;
+#pragma omp for schedule(static)
+      for (int p = 0; p < P; ++p) {
+        policy.candidate_pass(p, pass, false);
+        probs.row(p) = pass.probs.transpose();
+      }
+    }
+  });
+  const double draws = mean_seconds([&] {
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < P; ++p) {
+      CounterRng rng(ctx.seed, Stream::policy_samples, 0, p);
+      Policy::draw_candidates(probs.row(p).transpose(), rng, {chosen.data() + std::size_t(p) * G, std::size_t(G)});
+    }
+  });
+  const double gradient = mean_seconds([&] {
+#pragma omp parallel for schedule(static)
+    for (int p = 0; p < P; ++p) {
+      auto slot = slots.col(p);
+      slot.setZero();
+      for (int i = 0; i < G; ++i) policy.add_feature(p, chosen[std::size_t(p) * G + i], 1.0 / G, slot);
+    }
+  });
+  const double evaluation = mean_seconds([&] { evaluate_policy(policy, ctx, opt.samples, 1); });
+  const double evaluations = opt.steps / opt.eval_every + 1.0;
+  return {{"sampling_pass_all_prompts", sampling_pass},
+          {"draws_all_prompts", draws},
+          {"gradient_rows_all_prompts", gradient},
           {"evaluation", evaluation},
-          {"note", "one pass each; a training step runs sampling (log_probs + G samples) and a gradient (log_probs + "
-                   "features^T w), an evaluation every eval_every steps"}};
+          {"run_share_seconds", {{"sampling_pass", opt.steps * sampling_pass},
+                                 {"draws", opt.steps * draws},
+                                 {"gradient_rows", opt.steps * gradient},
+                                 {"evaluations", evaluations * evaluation}}},
+          {"note", "mean of 20 passes each, each piece in its own parallel loop (a step runs the first three in one "
+                   "pass per prompt); the rest of a run (rewards, advantages, Adam, the step's parallel region) is "
+                   "the run's time less the shares"}};
 }
 
 // the training run through the backend op: one pg_rloo_gradient per step, Adam, an evaluation every eval_every steps
@@ -141,7 +172,9 @@ WorkloadReport run_w3(const WorkloadOptions& opts) {
   const OptimizerContext ctx{scenario, world, gold, proxy, opts.backend, opts.seed, no_reference, &table};
   std::vector<MetricRow> rows;
   const bool through_op = opts.workload == "w3op";
-  const auto run = [&] { rows = through_op ? train_through_op(world, table, opt, ctx) : run_policy_gradient(opt, ctx); };
+  const auto run = [&] {
+    rows = through_op ? train_through_op(world, table, opt, ctx) : run_policy_gradient(opt, ctx);
+  };
   WorkloadReport r;
   r.seconds = time_repeats(opts, run);
   r.unit = "sampled responses/s";

@@ -59,7 +59,7 @@ target_link_libraries(goodhart_cuda PUBLIC Eigen3::Eigen CUDA::cudart_static)
 target_compile_definitions(goodhart_cuda PUBLIC EIGEN_DONT_PARALLELIZE)
 target_compile_options(goodhart_cuda PUBLIC
   $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo --expt-relaxed-constexpr -diag-suppress=20012 -Xcompiler=-Wall,-Wextra>
-  $<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<CONFIG:Release>>:-O3 -Xcompiler=-march=x86-64-v3>)
+  $<$<AND:$<COMPILE_LANGUAGE:CUDA>,$<CONFIG:Release>>:-O3 -Xcompiler=-march=${GOODHART_MARCH}>)
 
 target_link_libraries(goodhart_core PUBLIC goodhart_cuda)
 target_compile_definitions(goodhart_core PUBLIC GOODHART_WITH_CUDA)

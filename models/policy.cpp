@@ -10,13 +10,16 @@
 //               d/d delta_j = (y_j - m_j) / s'_j^2, d/d rho_j = (y_j - m_j)^2 / s'_j^2 - 1.
 // Exact KL(pi || pi_ref): categorical sum_k pi_k (log pi_k - log pi_ref_k) (clamped at 0 against rounding);
 // gaussian closed form sum_j [log(s_j / s'_j) + (s'_j^2 + delta_j^2) / (2 s_j^2) - 1/2], the same for every
-// prompt. Everything in double; log-sum-exp keeps log_probs normalized for any theta; a zero offset returns
-// log pi_ref itself, so theta = 0 gives KL 0 exactly.
+// prompt. Everything in double (float features converted as they are read, no double copy); log-sum-exp keeps
+// log_probs normalized for any theta; a zero offset returns log pi_ref itself, so theta = 0 gives KL 0 exactly.
+// candidate_pass, the training step's pass, takes float products and exponentials (see policy.h).
 #include "models/policy.h"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace goodhart {
 
@@ -30,6 +33,42 @@ Eigen::VectorXd log_softmax(Eigen::VectorXd logits) {
   const double lse = m + std::log((logits.array() - m).exp().sum());
   logits.array() -= lse;
   return logits;
+}
+
+// a prompt's K x d float features, in place
+Eigen::Map<const RowMatrixXf> prompt_features(const World& w, int prompt) {
+  return {w.features.data() + static_cast<std::size_t>(prompt) * w.candidates * w.dim, w.candidates, w.dim};
+}
+
+// out(k) += phi.row(k) . theta in double, each feature converted as it is read (raw pointers: the loops vectorize)
+void add_offsets(const Eigen::Map<const RowMatrixXf>& phi, const Eigen::VectorXd& theta, Eigen::VectorXd& out) {
+  const int d = static_cast<int>(phi.cols());
+  const double* t = theta.data();
+  for (Eigen::Index k = 0; k < phi.rows(); ++k) {
+    const float* row = phi.data() + k * d;
+    double s = 0.0;
+#pragma omp simd reduction(+ : s)
+    for (int j = 0; j < d; ++j) s += static_cast<double>(row[j]) * t[j];
+    out(k) += s;
+  }
+}
+
+// weight = exp(logits - m) in float (impossible candidates exactly 0; Eigen's float exp clamps at e^-88);
+// returns sum(weight) in double
+double float_weights(const Eigen::VectorXd& logits, double m, Eigen::VectorXf& weight) {
+  const int K = static_cast<int>(logits.size());
+  weight.resize(K);
+  const double* l = logits.data();
+  float* w = weight.data();
+#pragma omp simd
+  for (int k = 0; k < K; ++k) w[k] = static_cast<float>(l[k] - m);
+  weight = weight.array().exp();
+  for (int k = 0; k < K; ++k)
+    if (l[k] == -INFINITY) w[k] = 0.0f;
+  double mass = 0.0;
+#pragma omp simd reduction(+ : mass)
+  for (int k = 0; k < K; ++k) mass += static_cast<double>(w[k]);
+  return mass;
 }
 
 }  // namespace
@@ -52,13 +91,17 @@ Policy::Policy(const World& world, const std::string& kind, bool learn_scale) : 
   const int n = kind_ == Kind::tabular      ? world.prompts * world.candidates
                 : kind_ == Kind::log_linear ? world.dim
                                             : (learn_scale_ ? 2 : 1) * world.dim;
-  theta_ = Eigen::VectorXd::Zero(n);
+  set_theta(Eigen::VectorXd::Zero(n));
+}
+
+void Policy::set_theta(const Eigen::VectorXd& theta) {
+  theta_ = theta;
+  if (kind_ == Kind::log_linear) theta_float_ = theta_.cast<float>();
 }
 
 // categorical
 
 Eigen::VectorXd Policy::log_probs(int prompt) const {
-  const int K = world_->candidates;
   if (kind_ == Kind::mean_shift) throw std::logic_error("log_probs: a gaussian policy has no candidates");
   Eigen::VectorXd logits = world_->log_ref.row(prompt).transpose();
   // a zero offset is pi_ref exactly (renormalizing would add rounding, and KL 1e-16 at step 0)
@@ -67,10 +110,61 @@ Eigen::VectorXd Policy::log_probs(int prompt) const {
   if (kind_ == Kind::tabular) {
     logits += offset;
   } else {
-    const auto phi = world_->features.middleRows(static_cast<Eigen::Index>(prompt) * K, K);
-    logits += phi.cast<double>() * theta_;
+    add_offsets(prompt_features(*world_, prompt), theta_, logits);
   }
   return log_softmax(std::move(logits));
+}
+
+void Policy::candidate_pass(int prompt, CandidatePass& out, bool with_mean_feature) const {
+  if (kind_ == Kind::mean_shift) throw std::logic_error("candidate_pass: a gaussian policy has no candidates");
+  out.log_probs = world_->log_ref.row(prompt).transpose();
+  const auto offset = theta_.segment(block_first(prompt), block_size());
+  const bool log_linear = kind_ == Kind::log_linear;
+  if ((offset.array() == 0.0).all()) {  // pi_ref exactly, as log_probs
+    out.probs = out.log_probs.array().exp();
+    out.scratch = out.probs.cast<float>();
+  } else {
+    // logits = log_ref + offset; scratch = exp(logits - max), then normalized
+    const int K = world_->candidates;
+    double* logits = out.log_probs.data();
+    if (log_linear) {
+      out.scratch.noalias() = prompt_features(*world_, prompt) * theta_float_;
+      const float* offset_float = out.scratch.data();
+#pragma omp simd
+      for (int k = 0; k < K; ++k) logits[k] += static_cast<double>(offset_float[k]);
+    } else {
+      out.log_probs += offset;
+    }
+    const double m = out.log_probs.maxCoeff();
+    const double mass = float_weights(out.log_probs, m, out.scratch), inv_mass = 1.0 / mass;
+    out.log_probs.array() -= m + std::log(mass);
+    out.probs.resize(K);
+    float* weight = out.scratch.data();
+    double* probs = out.probs.data();
+#pragma omp simd
+    for (int k = 0; k < K; ++k) probs[k] = static_cast<double>(weight[k]) * inv_mass;
+    out.scratch *= static_cast<float>(inv_mass);
+  }
+  // the expected feature: pi itself (tabular) or phi^T pi as a float matvec
+  if (!with_mean_feature) return;
+  if (log_linear) {
+    out.float_mean.noalias() = prompt_features(*world_, prompt).transpose() * out.scratch;
+    out.mean_feature = out.float_mean.cast<double>();
+  } else {
+    out.mean_feature = out.probs;
+  }
+}
+
+void Policy::add_feature(int prompt, int candidate, double weight, Eigen::Ref<Eigen::VectorXd> block) const {
+  if (kind_ == Kind::tabular) {
+    block(candidate) += weight;
+    return;
+  }
+  const int d = world_->dim;
+  const float* row = world_->features.data() + (static_cast<std::size_t>(prompt) * world_->candidates + candidate) * d;
+  double* out = block.data();
+#pragma omp simd
+  for (int j = 0; j < d; ++j) out[j] += weight * static_cast<double>(row[j]);
 }
 
 int Policy::block_first(int prompt) const {
@@ -85,10 +179,16 @@ void Policy::add_grad_candidates(int prompt, const Eigen::VectorXd& log_probs, c
   const Eigen::VectorXd w = coef - coef.sum() * log_probs.array().exp().matrix();
   if (kind_ == Kind::tabular) {
     block += w;
-  } else {
-    const int K = world_->candidates;
-    const auto phi = world_->features.middleRows(static_cast<Eigen::Index>(prompt) * K, K);
-    block += phi.cast<double>().transpose() * w;
+    return;
+  }
+  // block(j) += sum_k phi(k, j) w(k), row by row (vectorized over j)
+  const auto phi = prompt_features(*world_, prompt);
+  const int d = static_cast<int>(phi.cols());
+  double* out = block.data();
+  for (Eigen::Index k = 0; k < phi.rows(); ++k) {
+    const float* row = phi.data() + k * d;
+    const double wk = w(k);
+    for (int j = 0; j < d; ++j) out[j] += static_cast<double>(row[j]) * wk;
   }
 }
 
@@ -122,7 +222,7 @@ double Policy::log_ref(const PolicySample& s) const {
   return gaussian_log_density(s.y, world_->mean, world_->scale);
 }
 
-void Policy::add_grad_log_prob(const PolicySample& s, double weight, Eigen::VectorXd& grad) const {
+void Policy::add_grad_log_prob(const PolicySample& s, double weight, Eigen::Ref<Eigen::VectorXd> grad) const {
   if (kind_ != Kind::mean_shift) {
     Eigen::VectorXd coef = Eigen::VectorXd::Zero(world_->candidates);
     coef(s.candidate) = weight;
@@ -156,25 +256,39 @@ double Policy::mean_kl() const {
 PolicySample Policy::sample(int prompt, CounterRng& rng) const {
   PolicySample s;
   s.prompt = prompt;
-  if (kind_ != Kind::mean_shift) return sample_from_probs(prompt, log_probs(prompt).array().exp(), rng);
+  if (kind_ != Kind::mean_shift) {
+    draw_candidates(log_probs(prompt).array().exp(), rng, {&s.candidate, 1});
+    return s;
+  }
   const Eigen::VectorXd m = mean(), sd = scale();
   s.y.resize(world_->dim);
   for (int j = 0; j < world_->dim; ++j) s.y(j) = m(j) + sd(j) * rng.normal();
   return s;
 }
 
-PolicySample Policy::sample_from_probs(int prompt, const Eigen::VectorXd& pi, CounterRng& rng) const {
-  PolicySample s;
-  s.prompt = prompt;
-  const double u = rng.uniform();
-  double cumulative = 0.0;
-  s.candidate = world_->candidates - 1;
-  for (int k = 0; k < world_->candidates; ++k)
-    if (u < (cumulative += pi(k))) {
-      s.candidate = k;
-      break;
+void Policy::draw_candidates(const Eigen::VectorXd& pi, CounterRng& rng, std::span<int> candidates) {
+  thread_local std::vector<std::pair<double, int>> draws;  // (uniform, draw index), sorted
+  const int n = static_cast<int>(candidates.size()), K = static_cast<int>(pi.size());
+  draws.resize(n);
+  for (int i = 0; i < n; ++i) draws[i] = {rng.uniform(), i};
+  std::sort(draws.begin(), draws.end());
+  // cumulative = pi(0) + ... + pi(k), advanced eight candidates at a time while their block ends at or below u
+  const double* q = pi.data();
+  const auto next_eight = [q](int k) {
+    return ((q[k + 1] + q[k + 2]) + (q[k + 3] + q[k + 4])) + ((q[k + 5] + q[k + 6]) + (q[k + 7] + q[k + 8]));
+  };
+  int k = 0;
+  double cumulative = q[0];
+  for (const auto& [u, i] : draws) {
+    while (k + 8 < K) {
+      const double next = cumulative + next_eight(k);
+      if (u < next) break;
+      cumulative = next;
+      k += 8;
     }
-  return s;
+    while (k < K - 1 && !(u < cumulative)) cumulative += q[++k];
+    candidates[i] = k;
+  }
 }
 
 }  // namespace goodhart

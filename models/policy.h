@@ -4,9 +4,12 @@
 // Gaussian world: `mean_shift`, pi_theta = N(mu + delta, diag((s * exp(rho))^2)) with rho = 0 unless learn_scale.
 // Contract: theta = 0 is pi_ref exactly; log-probabilities are exact and normalized (log-sum-exp); every
 // gradient is of log pi_theta(sample) with respect to theta, checked against finite differences in the tests.
+// The categorical training path (candidate_pass) takes float products and exponentials instead: it agrees with
+// log_probs to float rounding, which finite differences could not check but a training step does not notice.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include <Eigen/Dense>
@@ -22,6 +25,15 @@ struct PolicySample {
   Eigen::VectorXd y;   // gaussian world
 };
 
+// one prompt's pi_theta over its candidates from Policy::candidate_pass; a caller keeps one per thread so the
+// buffers are allocated once
+struct CandidatePass {
+  Eigen::VectorXd log_probs, probs;  // K
+  Eigen::VectorXd mean_feature;      // block_size(): E_pi[d logit(k|prompt) / d theta[block]]
+  Eigen::VectorXf scratch;           // K: float offsets, then float probabilities
+  Eigen::VectorXf float_mean;        // log_linear: phi^T pi in float
+};
+
 class Policy {
  public:
   enum class Kind { tabular, log_linear, mean_shift };
@@ -32,7 +44,7 @@ class Policy {
   Kind kind() const { return kind_; }
   int parameters() const { return static_cast<int>(theta_.size()); }
   const Eigen::VectorXd& theta() const { return theta_; }
-  void set_theta(const Eigen::VectorXd& theta) { theta_ = theta; }
+  void set_theta(const Eigen::VectorXd& theta);
 
   // categorical: normalized log pi_theta(.|prompt) over the K candidates
   Eigen::VectorXd log_probs(int prompt) const;
@@ -40,7 +52,7 @@ class Policy {
   double log_prob(const PolicySample& s) const;
   double log_ref(const PolicySample& s) const;
   // grad += weight * d log pi_theta(sample) / d theta
-  void add_grad_log_prob(const PolicySample& s, double weight, Eigen::VectorXd& grad) const;
+  void add_grad_log_prob(const PolicySample& s, double weight, Eigen::Ref<Eigen::VectorXd> grad) const;
 
   // the parameters that prompt's distribution depends on: theta[first, first + count) (tabular: its own block
   // of K; otherwise all), so per-prompt gradients can be kept in disjoint or per-prompt slots
@@ -50,6 +62,14 @@ class Policy {
   // given (one pass for all of a prompt's samples)
   void add_grad_candidates(int prompt, const Eigen::VectorXd& log_probs, const Eigen::VectorXd& coef,
                            Eigen::Ref<Eigen::VectorXd> block) const;
+  // categorical, the training step's pass over one prompt's features (float products on the float features with
+  // theta rounded to float once per set_theta, float exponentials, double logits and sums): log pi, pi and, when
+  // with_mean_feature, E_pi[d logit / d theta[block]] (else out.mean_feature is left as it was); log pi_ref
+  // exactly at a zero offset. The gradient of sum_i c_i log pi(k_i) is then sum_i c_i (feature(k_i) -
+  // mean_feature), by add_feature and the mean (which drops out where the c_i sum to zero).
+  void candidate_pass(int prompt, CandidatePass& out, bool with_mean_feature = true) const;
+  // block += weight * d logit(k|prompt) / d theta[block]: e_k (tabular) or phi[prompt, k] (log_linear)
+  void add_feature(int prompt, int candidate, double weight, Eigen::Ref<Eigen::VectorXd> block) const;
   // mean KL over prompts (exact)
   double mean_kl() const;
 
@@ -58,8 +78,9 @@ class Policy {
 
   // a draw from pi_theta(.|prompt): the candidate by inverse CDF on rng.uniform(), or mu + delta + scale * z
   PolicySample sample(int prompt, CounterRng& rng) const;
-  // categorical: the same draw given pi = exp(log_probs(prompt)), computed once for many draws of one prompt
-  PolicySample sample_from_probs(int prompt, const Eigen::VectorXd& pi, CounterRng& rng) const;
+  // categorical: candidates.size() draws given pi (K), each as sample draws it (the first k whose cumulative pi
+  // exceeds the next rng.uniform(), else K - 1), found by one walk of the CDF over the sorted uniforms
+  static void draw_candidates(const Eigen::VectorXd& pi, CounterRng& rng, std::span<int> candidates);
 
   // gaussian world: the policy's mean and standard deviation per dimension
   Eigen::VectorXd mean() const;
@@ -70,6 +91,7 @@ class Policy {
   Kind kind_;
   bool learn_scale_ = false;
   Eigen::VectorXd theta_;
+  Eigen::VectorXf theta_float_;  // log_linear: theta rounded once for candidate_pass
 };
 
 }  // namespace goodhart

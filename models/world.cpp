@@ -1,8 +1,10 @@
 // world.cpp — construction of gaussian and categorical worlds and draws from pi_ref.
-// Contract: see world.h; all randomness from CounterRng keyed by world.seed (structure) or the run seed (draws).
+// Contract: see world.h; structure from CounterRng keyed by world.seed; draws (normal_draws.h) by the run seed.
 #include "models/world.h"
 
 #include <cmath>
+
+#include "models/normal_draws.h"
 
 namespace goodhart {
 
@@ -68,10 +70,9 @@ void sample_gaussian_shifted(const World& w, const Eigen::VectorXd& mean, std::u
 void sample_gaussian_scaled(const World& w, const Eigen::VectorXd& mean, const Eigen::VectorXd& scale,
                             std::uint64_t seed, std::uint32_t stream, std::uint32_t a, std::uint32_t b0,
                             Eigen::Ref<RowMatrixXf> out) {
-  for (Eigen::Index i = 0; i < out.rows(); ++i) {
-    CounterRng rng(seed, stream, a, b0 + static_cast<std::uint32_t>(i));
-    for (int j = 0; j < w.dim; ++j) out(i, j) = static_cast<float>(mean(j) + scale(j) * rng.normal());
-  }
+  const Eigen::VectorXf mean_f = mean.cast<float>(), scale_f = scale.cast<float>();
+  fill_gaussian_rows(seed, stream, a, b0, static_cast<int>(out.rows()), w.dim, mean_f.data(), scale_f.data(),
+                     out.data(), out.outerStride());
 }
 
 int sample_candidate(const World& w, int prompt, double uniform) {

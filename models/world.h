@@ -1,6 +1,7 @@
 // world.h — what a response is: gaussian feature vectors or the candidates of a categorical world, and pi_ref.
 // Contract: make_world is a pure function of the config (categorical features and logits come from world.seed);
-// sample_gaussian draws row i from CounterRng(seed, stream, a, b0 + i), so draws never depend on threads.
+// sample_gaussian draws row i as row (seed, stream, a, b0 + i) of models/normal_draws.h (float Box-Muller on
+// Philox blocks), so draws never depend on threads.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +34,8 @@ void sample_gaussian(const World& w, std::uint64_t seed, std::uint32_t stream, s
 void sample_gaussian_shifted(const World& w, const Eigen::VectorXd& mean, std::uint64_t seed, std::uint32_t stream,
                              std::uint32_t a, std::uint32_t b0, Eigen::Ref<RowMatrixXf> out);
 
-// the same draws, scaled too: rows are mean + scale * z (a policy N(mean, diag(scale^2)) with pi_ref's z)
+// the same draws, scaled too: rows are mean + scale * z (a policy N(mean, diag(scale^2)) with pi_ref's z), in
+// float: mean and scale rounded to float, then normal_draws.h's draw_gaussian_row
 void sample_gaussian_scaled(const World& w, const Eigen::VectorXd& mean, const Eigen::VectorXd& scale,
                             std::uint64_t seed, std::uint32_t stream, std::uint32_t a, std::uint32_t b0,
                             Eigen::Ref<RowMatrixXf> out);

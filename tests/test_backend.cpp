@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
+
+#include <omp.h>
 
 #include "models/philox_hd.h"
 #include "sim/backend/ops.h"
@@ -16,6 +19,33 @@ namespace {
 void check_close(double fast, double ref, double tol, double eps) {
   CHECK(std::isfinite(fast));
   CHECK(std::abs(fast - ref) <= tol + eps * std::abs(ref));
+}
+
+// normalize each prompt's log_ref (log-sum-exp in double)
+void normalize_rows(RowMatrixXf& log_ref) {
+  for (Eigen::Index p = 0; p < log_ref.rows(); ++p) {
+    const double m = log_ref.row(p).maxCoeff();
+    const double lse = m + std::log((log_ref.row(p).array().cast<double>() - m).exp().sum());
+    log_ref.row(p).array() -= static_cast<float>(lse);
+  }
+}
+
+// tilt_sweep_cpu against tilt_sweep_ref: KL to 1e-6 + 2e-4 relative (the float kernel falls back to double where
+// its KL would be less accurate), the rest to 1e-4
+void check_tilt_matches_ref(const RowMatrixXf& log_ref, const RowMatrixXf& proxy, const RowMatrixXf& gold,
+                            const std::vector<double>& betas) {
+  TiltInput in{&log_ref, &proxy, {&proxy, &gold}};
+  TiltResult fast, ref;
+  tilt_sweep_cpu(in, betas, fast);
+  tilt_sweep_ref(in, betas, ref);
+  for (int p = 0; p < log_ref.rows(); ++p)
+    for (int b = 0; b < static_cast<int>(betas.size()); ++b) {
+      check_close(fast.at(p, b, tilt_kl), ref.at(p, b, tilt_kl), 1e-6, 2e-4);
+      check_close(fast.at(p, b, tilt_entropy), ref.at(p, b, tilt_entropy), 2e-4, 1e-4);
+      check_close(fast.at(p, b, tilt_ess), ref.at(p, b, tilt_ess), 1e-4, 1e-4);
+      for (int v = 0; v < 2; ++v)
+        check_close(fast.at(p, b, tilt_first_value + v), ref.at(p, b, tilt_first_value + v), 1e-4, 1e-4);
+    }
 }
 
 }  // namespace
@@ -34,6 +64,45 @@ TEST_CASE("score_mlp: cpu matches the double reference (tanh and relu, linear)")
   }
 }
 
+TEST_CASE("score_mlp_pair: cpu matches the double reference for both (one pass or two; unequal inputs)") {
+  const RowMatrixXf x = random_matrix(300, 12, 1);  // 300 rows: the one-pass scorer's chunks and a partial one
+  struct Pair {
+    int inputs_f, inputs_g;
+    std::vector<int> hidden_f, hidden_g;
+    Activation act_f, act_g;
+  };
+  const std::vector<Pair> pairs = {{12, 12, {64}, {64}, Activation::tanh, Activation::tanh},
+                                   {12, 9, {16}, {40}, Activation::relu, Activation::relu},
+                                   {10, 12, {64}, {64}, Activation::tanh, Activation::relu},  // two passes
+                                   {12, 12, {32, 16}, {}, Activation::tanh, Activation::tanh}};
+  for (const Pair& c : pairs) {
+    CounterRng rng_f(7, 3, 0), rng_g(7, 3, 1);
+    const Mlp f = make_random_mlp(c.inputs_f, c.hidden_f, c.act_f, rng_f);
+    const Mlp g = make_random_mlp(c.inputs_g, c.hidden_g, c.act_g, rng_g);
+    Eigen::VectorXf fast_f(300), fast_g(300), ref_f(300), ref_g(300);
+    score_mlp_pair_cpu(f, g, x, fast_f, fast_g);
+    score_mlp_ref(f, x, ref_f);
+    score_mlp_ref(g, x, ref_g);
+    for (int i = 0; i < 300; ++i) {
+      check_close(fast_f(i), ref_f(i), 1e-5, 1e-5);
+      check_close(fast_g(i), ref_g(i), 1e-5, 1e-5);
+    }
+  }
+}
+
+TEST_CASE("rank_by_proxy: ascending proxy, ties (and -0 with +0) by index, gold follows") {
+  Eigen::VectorXf proxy(7), gold(7);
+  proxy << 0.5f, -1.0f, 0.0f, 0.5f, -0.0f, -3e38f, 2.0f;
+  gold << 0, 1, 2, 3, 4, 5, 6;
+  Eigen::MatrixXf values;
+  rank_by_proxy_cpu(gold, proxy, values);
+  const std::vector<float> order = {5, 1, 2, 4, 0, 3, 6};
+  for (int r = 0; r < 7; ++r) {
+    CHECK(values(r, 0) == order[r]);
+    CHECK(values(r, 1) == proxy(static_cast<int>(order[r])));
+  }
+}
+
 TEST_CASE("bon_moments: cpu matches the double reference") {
   const RowMatrixXf w = random_matrix(5, 200, 2).cwiseAbs();
   const Eigen::MatrixXd weights = w.cast<double>();
@@ -48,26 +117,13 @@ TEST_CASE("bon_moments: cpu matches the double reference") {
 TEST_CASE("tilt_sweep: cpu matches the double reference over beta from 1e-4 to 1e4") {
   const int P = 7, K = 300;
   RowMatrixXf log_ref = random_matrix(P, K, 4);
-  for (int p = 0; p < P; ++p) {  // normalize each prompt
-    const double m = log_ref.row(p).maxCoeff();
-    const double lse = m + std::log((log_ref.row(p).array().cast<double>() - m).exp().sum());
-    log_ref.row(p).array() -= static_cast<float>(lse);
-  }
+  normalize_rows(log_ref);
   const RowMatrixXf proxy = random_matrix(P, K, 5, 2.0), gold = random_matrix(P, K, 6);
   const std::vector<double> betas = {1e-4, 1e-2, 0.1, 0.3, 1.0, 3.0, 100.0, 1e4};
-  TiltInput in{&log_ref, &proxy, {&proxy, &gold}};
-  TiltResult fast, ref;
-  tilt_sweep_cpu(in, betas, fast);
-  tilt_sweep_ref(in, betas, ref);
-  for (int p = 0; p < P; ++p)
-    for (int b = 0; b < static_cast<int>(betas.size()); ++b) {
-      check_close(fast.at(p, b, tilt_kl), ref.at(p, b, tilt_kl), 2e-4, 1e-4);
-      check_close(fast.at(p, b, tilt_entropy), ref.at(p, b, tilt_entropy), 2e-4, 1e-4);
-      check_close(fast.at(p, b, tilt_ess), ref.at(p, b, tilt_ess), 1e-4, 1e-4);
-      for (int v = 0; v < 2; ++v)
-        check_close(fast.at(p, b, tilt_first_value + v), ref.at(p, b, tilt_first_value + v), 1e-4, 1e-4);
-    }
+  check_tilt_matches_ref(log_ref, proxy, gold, betas);
   // limits: beta -> infinity is pi_ref (KL -> 0); beta -> 0 puts all mass on the best proxy (KL = -log pi_ref)
+  TiltResult ref;
+  tilt_sweep_ref({&log_ref, &proxy, {&proxy}}, betas, ref);
   for (int p = 0; p < P; ++p) {
     Eigen::Index best = 0;
     proxy.row(p).maxCoeff(&best);
@@ -75,6 +131,30 @@ TEST_CASE("tilt_sweep: cpu matches the double reference over beta from 1e-4 to 1
     CHECK(ref.at(p, 0, tilt_kl) == doctest::Approx(-log_ref(p, best)).epsilon(1e-6));
     CHECK(ref.at(p, 0, tilt_first_value) == doctest::Approx(proxy(p, best)).epsilon(1e-6));
   }
+  SUBCASE("W2's shape: 4096 candidates, 64 betas log-spaced over [1e-2, 10]") {
+    RowMatrixXf wide_ref = random_matrix(3, 4096, 7);
+    normalize_rows(wide_ref);
+    const RowMatrixXf wide_proxy = random_matrix(3, 4096, 8), wide_gold = random_matrix(3, 4096, 9);
+    std::vector<double> grid;
+    for (int b = 0; b < 64; ++b) grid.push_back(std::pow(10.0, -2.0 + 3.0 * b / 63));
+    check_tilt_matches_ref(wide_ref, wide_proxy, wide_gold, grid);
+  }
+}
+
+TEST_CASE("tilt_sweep: cpu matches the reference where the proxy's best candidate is far in pi_ref's tail") {
+  // the best candidate at log_ref - 80 (below the one-pass shift's safe range: the two-pass path), and
+  // impossible candidates (log_ref = -inf) that must get weight 0
+  const int P = 5, K = 300;
+  RowMatrixXf log_ref = random_matrix(P, K, 10);
+  const RowMatrixXf proxy = random_matrix(P, K, 11), gold = random_matrix(P, K, 12);
+  for (int p = 0; p < P; ++p) {
+    Eigen::Index best = 0;
+    proxy.row(p).maxCoeff(&best);
+    log_ref(p, best) -= 80.0f;
+    log_ref(p, (best + 1) % K) = -std::numeric_limits<float>::infinity();
+  }
+  normalize_rows(log_ref);
+  check_tilt_matches_ref(log_ref, proxy, gold, {1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 1e3});
 }
 
 TEST_CASE("tilt of a finely discretized gaussian meets the tilted-gaussian closed form") {
@@ -97,4 +177,49 @@ TEST_CASE("tilt of a finely discretized gaussian meets the tilted-gaussian close
     CHECK(ref.at(0, b, tilt_kl) == doctest::Approx(a * a * s * s / (2 * betas[b] * betas[b])).epsilon(1e-4));
     CHECK(ref.at(0, b, tilt_first_value) == doctest::Approx(mu + a * s * s / betas[b]).epsilon(1e-4));
   }
+}
+
+namespace {
+
+// a small W3 world: 60 prompts x 300 candidates (not a multiple of a SIMD width) in 7 dimensions, normalized
+// log pi_ref with every eleventh candidate of prompt 0 impossible, a policy already moved off pi_ref
+struct PgWorld {
+  RowMatrixXf features = random_matrix(60 * 300, 7, 30), proxy = random_matrix(60, 300, 31);
+  RowMatrixXd log_ref = RowMatrixXd(60, 300);
+  Eigen::VectorXd theta = Eigen::VectorXd::LinSpaced(7, -0.5, 0.7);
+  PgWorld() {
+    for (int p = 0; p < 60; ++p) {
+      log_ref.row(p) = random_matrix(1, 300, 200 + p, 1.5).cast<double>();
+      if (p == 0)
+        for (int k = 0; k < 300; k += 11) log_ref(0, k) = -std::numeric_limits<double>::infinity();
+      const double m = log_ref.row(p).maxCoeff();
+      log_ref.row(p).array() -= m + std::log((log_ref.row(p).array() - m).exp().sum());
+    }
+  }
+  PgInput input(double kl_coef) const { return {&features, &log_ref, &proxy, 8, kl_coef, 11}; }
+};
+
+}  // namespace
+
+TEST_CASE("pg_rloo_gradient: cpu matches the double reference; identical at 1 and 2 threads") {
+  const PgWorld w;
+  // float offsets and exponentials move each log pi by ~1e-7, so each reward and coefficient c_i by ~1e-8 of the
+  // gradient's scale (|ref| ~ 0.15; seen: <= 1.6e-9 absolute); the same samples are drawn (no uniform falls within
+  // float rounding of a CDF boundary here), which a wrong sample (~1e-3) or formula would break
+  for (int step : {0, 3, 17}) {
+    Eigen::VectorXd fast, ref;
+    pg_rloo_gradient_cpu(w.input(0.1), w.theta, step, fast);
+    pg_rloo_gradient_ref(w.input(0.1), w.theta, step, ref);
+    REQUIRE(fast.size() == 7);
+    MESSAGE("step ", step, ": max |cpu - ref| ", (fast - ref).cwiseAbs().maxCoeff(), " of |ref| ", ref.norm());
+    for (int j = 0; j < 7; ++j) check_close(fast(j), ref(j), 2e-8, 1e-6);
+  }
+  const int threads = omp_get_max_threads();
+  Eigen::VectorXd one, two;
+  omp_set_num_threads(1);
+  pg_rloo_gradient_cpu(w.input(0.1), w.theta, 5, one);
+  omp_set_num_threads(2);
+  pg_rloo_gradient_cpu(w.input(0.1), w.theta, 5, two);
+  omp_set_num_threads(threads);
+  CHECK(one == two);
 }

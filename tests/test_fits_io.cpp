@@ -88,6 +88,17 @@ TEST_CASE("a monotone curve has no fitted peak") {
   CHECK(std::isnan(f.peak_gold));
 }
 
+TEST_CASE("a curve nearly straight in d has no fitted peak, not an infinite one") {
+  const auto d = grid();
+  // beta = 1e-4 puts the RL peak at d = exp(1e4 - 1), beyond double range (a policy-gradient run on a linear
+  // proxy, gold rising straight in d, fits so)
+  const auto straight = curve(d, [](double x) { return x > 0 ? x * (1.0 - 1e-4 * std::log(x)) : 0.0; });
+  const GaoFit rl = fit_gao_rl(d, straight);
+  CHECK(rl.beta == doctest::Approx(1e-4).epsilon(1e-6));
+  CHECK(std::isnan(rl.peak_sqrt_kl));
+  CHECK(std::isnan(rl.peak_gold));
+}
+
 TEST_CASE("degenerate inputs give all-NaN fits") {
   const std::vector<double> one_d = {0.0, 1.0}, one_g = {0.0, 0.5};
   const std::vector<double> same_d = {2.0, 2.0, 2.0}, same_g = {0.1, 0.2, 0.3};

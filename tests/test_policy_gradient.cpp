@@ -1,9 +1,10 @@
 // test_policy_gradient.cpp — the trained policies (models/policy.h) and the policy_gradient optimizer.
 // Contract: gradients of log pi against central finite differences (1e-6 relative), normalization, theta = 0 is
-// pi_ref, the closed-form gaussian KL against Monte Carlo (4 standard errors); training runs in-process from
-// YAML text (expand_sweep_text + run_point) on small worlds with a noisy proxy (no proxy training): the proxy
-// rises, KL penalties and the adaptive controller hold KL, max_kl stops, no row beats the exact KL-constrained
-// optimum, rows are identical at 1 and 2 threads. Fixed seeds; about 5 s in Release.
+// pi_ref, the float training pass (candidate_pass) against the double log_probs, the one-walk draws against one
+// inverse CDF per uniform, the closed-form gaussian KL against Monte Carlo (4 standard errors); training runs
+// in-process from YAML text (expand_sweep_text + run_point) on small worlds with a noisy proxy (no proxy
+// training): the proxy rises, KL penalties and the adaptive controller hold KL, max_kl stops, no row beats the
+// exact KL-constrained optimum, rows are identical at 1 and 2 threads. Fixed seeds; about 5 s in Release.
 #include <doctest/doctest.h>
 
 #include <omp.h>
@@ -122,6 +123,59 @@ TEST_CASE("policy: log_probs are normalized; theta = 0 is pi_ref with KL 0") {
   CounterRng rng(4, 5, 6);
   const PolicySample s = policy.sample(0, rng);
   CHECK(policy.log_prob(s) == doctest::Approx(policy.log_ref(s)).epsilon(1e-14));
+}
+
+TEST_CASE("policy: candidate_pass agrees with log_probs to float rounding; exactly pi_ref at theta = 0") {
+  WorldConfig c;
+  c.type = "categorical";
+  c.dim = 9;
+  c.prompts = 5;
+  c.candidates = 300;  // not a multiple of a SIMD width
+  c.seed = 12;
+  const World cat = make_world(c);
+  for (const char* kind : {"tabular", "log_linear"}) {
+    INFO(kind);
+    Policy policy(cat, kind, false);
+    CandidatePass pass;
+    policy.candidate_pass(1, pass);
+    CHECK(pass.log_probs == cat.log_ref.row(1).transpose());
+    policy.set_theta(random_theta(policy.parameters(), 5, 0.8));
+    for (int p = 0; p < cat.prompts; ++p) {
+      policy.candidate_pass(p, pass);
+      const Eigen::VectorXd lp = policy.log_probs(p), pi = lp.array().exp();
+      // float offsets (|phi theta| up to ~10 here) and exponentials: ~1e-6 absolute in log pi
+      CHECK((pass.log_probs - lp).cwiseAbs().maxCoeff() < 2e-5);
+      CHECK((pass.probs - pi).cwiseAbs().maxCoeff() < 1e-6);
+      CHECK(pass.probs.sum() == doctest::Approx(1.0).epsilon(1e-6));
+      // E_pi[d logit / d theta]: pi itself (tabular) or phi^T pi
+      Eigen::VectorXd mean = pi;
+      if (policy.kind() == Policy::Kind::log_linear)
+        mean = cat.features.middleRows(static_cast<Eigen::Index>(p) * c.candidates, c.candidates)
+                   .cast<double>()
+                   .transpose() *
+               pi;
+      CHECK((pass.mean_feature - mean).cwiseAbs().maxCoeff() < 1e-5);
+    }
+  }
+}
+
+TEST_CASE("policy: draw_candidates is the inverse CDF of each uniform, in draw order") {
+  // 300 candidates: every third impossible, one holding half the mass
+  Eigen::VectorXd pi(300);
+  for (int k = 0; k < 300; ++k) pi(k) = k % 3 == 0 ? 0.0 : 1.0 + (k % 7);
+  pi(150) = pi.sum();
+  pi /= pi.sum();
+  std::vector<int> drawn(64);
+  CounterRng rng(3, 4, 5), again(3, 4, 5);
+  Policy::draw_candidates(pi, rng, drawn);
+  for (int i = 0; i < 64; ++i) {
+    const double u = again.uniform();
+    double cumulative = 0.0;
+    int k = 0;
+    while (k < 299 && !(u < (cumulative += pi(k)))) ++k;
+    CHECK(drawn[i] == k);
+    CHECK(pi(drawn[i]) > 0.0);
+  }
 }
 
 TEST_CASE("policy: exact gaussian KL matches a Monte Carlo estimate") {
@@ -294,6 +348,10 @@ TEST_CASE("policy_gradient: rows are identical at 1 and 2 threads") {
              "proxy: {type: noisy, noise: {scale: 0.5}}\n"
              "optimizer: {type: policy_gradient, algorithm: ppo, steps: 12, eval_every: 4, num_mini_batches: 2, "
              "adaptive_kl: true, whiten_rewards: true, kl_in: loss, kl_estimator: k2}\n",
+      // rloo with the KL in the reward: the first update computed in the sampling pass
+      head + "world: {type: categorical, dim: 8, prompts: 64, candidates: 160}\ngold: {type: linear}\n"
+             "proxy: {type: noisy, noise: {scale: 0.5}}\n"
+             "optimizer: {type: policy_gradient, algorithm: rloo, steps: 12, eval_every: 4, kl_coef: 0.05}\n",
       head + "world: {type: gaussian, dim: 8, prompts: 128}\ngold: {type: concave}\n"
              "proxy: {type: noisy, noise: {distribution: student_t}}\n"
              "optimizer: {type: policy_gradient, learn_scale: true, steps: 8, eval_every: 4, samples: 64, "

@@ -33,6 +33,10 @@ void score_mlp(Backend b, const Mlp& f, const RowMatrixXf& x, Eigen::Ref<Eigen::
 void score_mlp_ref(const Mlp& f, const RowMatrixXf& x, Eigen::Ref<Eigen::VectorXf> out);
 void score_mlp_cpu(const Mlp& f, const RowMatrixXf& x, Eigen::Ref<Eigen::VectorXf> out);
 void score_mlp_cuda(const Mlp& f, const RowMatrixXf& x, Eigen::Ref<Eigen::VectorXf> out);
+// out_f = f(x) and out_g = g(x), as two score_mlp_cpu calls within float rounding, in one pass over x when both
+// have one hidden layer of the same activation (their hidden layers as one product); the CPU bon_sweep's scorer
+void score_mlp_pair_cpu(const Mlp& f, const Mlp& g, const RowMatrixXf& x, Eigen::Ref<Eigen::VectorXf> out_f,
+                        Eigen::Ref<Eigen::VectorXf> out_g);
 
 // best-of-n moments of one prompt's pool sorted ascending by proxy:
 // out(g, j) = sum_i weights(g, i) * values(i, j)   (weights: G x N rank weights; values: N x V columns)
@@ -43,9 +47,9 @@ void bon_moments_cuda(const Eigen::MatrixXd& weights, const Eigen::MatrixXf& val
 
 // best-of-n over freshly drawn gaussian pools, all steps in one call (BENCHMARKS.md's W1): for prompt first + p
 // (p < count), N = weights.cols() responses, response i drawn as models/world.h's sample_gaussian_scaled draws it
-// (CounterRng(seed, stream, first + p, i): mean + scale * z), scored by gold and proxy, ranked by proxy ascending
-// (ties by index); out (count x 2G): out(p, g) the best-of-n gold and out(p, G + g) the best-of-n proxy for rank
-// weights row g (G x N, as bon_moments)
+// (row (seed, stream, first + p, i) of models/normal_draws.h: mean + scale * z in float), scored by gold and proxy,
+// ranked by proxy ascending (ties by index); out (count x 2G): out(p, g) the best-of-n gold and out(p, G + g) the
+// best-of-n proxy for rank weights row g (G x N, as bon_moments)
 struct BonSweepInput {
   const Mlp* gold = nullptr;
   const Mlp* proxy = nullptr;
@@ -59,12 +63,16 @@ struct BonSweepInput {
 void bon_sweep(Backend b, const BonSweepInput& in, Eigen::MatrixXd& out);
 void bon_sweep_cpu(const BonSweepInput& in, Eigen::MatrixXd& out);
 void bon_sweep_cuda(const BonSweepInput& in, Eigen::MatrixXd& out);
+// bon_sweep_cpu's ranking of one pool: values (N x 2) = gold and proxy in ascending proxy order, ties by index
+void rank_by_proxy_cpu(const Eigen::VectorXf& gold, const Eigen::VectorXf& proxy, Eigen::MatrixXf& values);
 
 // one RLOO policy-gradient step of the categorical log-linear policy pi(k|p) ∝ pi_ref(k|p) exp(theta . phi[p,k])
 // (BENCHMARKS.md's W3; the engine's rloo with the k1 KL estimate in the reward, no whitening or clipping): per
 // prompt, num_generations candidates drawn by inverse CDF on the uniforms of CounterRng(seed, policy_samples,
 // step, p), reward proxy(p, k) - kl_coef (log pi(k|p) - log pi_ref(k|p)), advantage the reward minus the mean of
-// the group's others; grad (length d) = the gradient of -mean(advantage * log pi) over all samples, in double
+// the group's others; grad (length d) = the gradient of -mean(advantage * log pi) over all samples, summed in
+// double. The reference computes in double throughout; the cpu op takes float products and exponentials (see
+// pg_cpu.cpp), the cuda op double products
 struct PgInput {
   const RowMatrixXf* features = nullptr;  // P*K x d, row p*K + k is phi[p,k]
   const RowMatrixXd* log_ref = nullptr;   // P x K, normalized
@@ -74,6 +82,7 @@ struct PgInput {
   std::uint64_t seed = 0;
 };
 void pg_rloo_gradient(Backend b, const PgInput& in, const Eigen::VectorXd& theta, int step, Eigen::VectorXd& grad);
+void pg_rloo_gradient_ref(const PgInput& in, const Eigen::VectorXd& theta, int step, Eigen::VectorXd& grad);
 void pg_rloo_gradient_cpu(const PgInput& in, const Eigen::VectorXd& theta, int step, Eigen::VectorXd& grad);
 void pg_rloo_gradient_cuda(const PgInput& in, const Eigen::VectorXd& theta, int step, Eigen::VectorXd& grad);
 

@@ -48,24 +48,29 @@ GaoFit fit_no_intercept(std::span<const double> d, std::span<const double> gold,
   return fit;
 }
 
+// the fitted peak, unless out of double range (NaN, as for no peak)
+void keep_finite_peak(GaoFit& fit, double peak_sqrt_kl, double peak_gold) {
+  if (!std::isfinite(peak_sqrt_kl) || !std::isfinite(peak_gold)) return;
+  fit.peak_sqrt_kl = peak_sqrt_kl;
+  fit.peak_gold = peak_gold;
+}
+
 }  // namespace
 
 GaoFit fit_gao_bon(std::span<const double> d, std::span<const double> gold) {
   GaoFit fit = fit_no_intercept(d, gold, [](double x) { return x * x; });
-  // d (alpha - beta d) peaks at alpha / (2 beta) when beta > 0
-  if (fit.beta > 0) {
-    fit.peak_sqrt_kl = fit.alpha / (2 * fit.beta);
-    fit.peak_gold = fit.alpha * fit.alpha / (4 * fit.beta);
-  }
+  // d (alpha - beta d) peaks at alpha / (2 beta) when beta > 0 (a tiny beta: out of double range, no peak)
+  if (fit.beta > 0) keep_finite_peak(fit, fit.alpha / (2 * fit.beta), fit.alpha * fit.alpha / (4 * fit.beta));
   return fit;
 }
 
 GaoFit fit_gao_rl(std::span<const double> d, std::span<const double> gold) {
   GaoFit fit = fit_no_intercept(d, gold, [](double x) { return x * std::log(x); });
-  // d (alpha - beta log d) peaks where alpha - beta (log d + 1) = 0 when beta > 0
+  // d (alpha - beta log d) peaks where alpha - beta (log d + 1) = 0 when beta > 0 (a tiny beta: out of double
+  // range, no peak: a gold curve that is straight in d)
   if (fit.beta > 0) {
-    fit.peak_sqrt_kl = std::exp(fit.alpha / fit.beta - 1);
-    fit.peak_gold = fit.beta * fit.peak_sqrt_kl;
+    const double peak_sqrt_kl = std::exp(fit.alpha / fit.beta - 1);
+    keep_finite_peak(fit, peak_sqrt_kl, fit.beta * peak_sqrt_kl);
   }
   return fit;
 }

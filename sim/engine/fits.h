@@ -14,7 +14,7 @@ struct GaoFit {
   double alpha = nan;
   double beta = nan;
   double r2 = nan;            // NaN when the used gold values are all equal
-  double peak_sqrt_kl = nan;  // d* where the fitted curve peaks; NaN when it has no maximum (beta <= 0)
+  double peak_sqrt_kl = nan;  // d* where the fitted curve peaks; NaN when it has none (beta <= 0) in double range
   double peak_gold = nan;     // fitted gold at d*
 };
 

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <stdexcept>
 
 namespace goodhart {
@@ -28,22 +29,23 @@ constexpr std::uint32_t accuracy_offset = 3000000;  // accuracy_pairs b keys: be
 PromptStats categorical_stats(const Policy& policy, const OptimizerContext& ctx, int p, int step) {
   const ResponseTable& t = *ctx.candidates;
   const int K = ctx.world.candidates;
-  const Eigen::VectorXd lp = policy.log_probs(p);
+  const Eigen::ArrayXd lp = policy.log_probs(p).array(), pi = lp.exp();
+  const Eigen::ArrayXd log_ref = ctx.world.log_ref.row(p).transpose().array();
+  const auto possible = pi > 0.0;  // an impossible candidate (log pi = -inf) adds nothing
   PromptStats s;
-  std::vector<double> cumulative(K);
-  double c = 0.0, kl = 0.0, entropy = 0.0, sum_sq = 0.0;
-  for (int k = 0; k < K; ++k) {
-    const double prob = std::exp(lp(k));
-    cumulative[k] = c += prob;
-    if (prob <= 0.0) continue;
-    kl += prob * (lp(k) - ctx.world.log_ref(p, k));
-    entropy -= prob * lp(k);
-    sum_sq += prob * prob;
-    for (int col = 0; col < value_columns; ++col) s.moments[col] += prob * t.values[col](p, k);
+  s.kl = std::max(0.0, possible.select(pi * (lp - log_ref), 0.0).sum());
+  s.entropy = std::max(0.0, -possible.select(pi * lp, 0.0).sum());
+  s.ess = 1.0 / pi.square().sum();
+  for (int col = 0; col < value_columns; ++col) {  // raw pointers: the float-to-double products vectorize
+    const double* q = pi.data();
+    const float* v = t.values[col].row(p).data();
+    double moment = 0.0;
+#pragma omp simd reduction(+ : moment)
+    for (int k = 0; k < K; ++k) moment += q[k] * static_cast<double>(v[k]);
+    s.moments[col] = moment;
   }
-  s.kl = std::max(0.0, kl);
-  s.entropy = std::max(0.0, entropy);
-  s.ess = 1.0 / sum_sq;
+  std::vector<double> cumulative(K);
+  std::partial_sum(pi.begin(), pi.end(), cumulative.begin());
   CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, accuracy_offset + static_cast<std::uint32_t>(step));
   sample_pair_agreement(t.values[v_proxy].row(p).data(), t.values[v_gold].row(p).data(), cumulative,
                         pairs_per_prompt(ctx), rng, s);

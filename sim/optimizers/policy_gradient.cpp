@@ -36,8 +36,13 @@
 //   rows        at step 0, every eval_every steps and at the final step (no duplicate), param_name "step",
 //               param = step = the number of steps taken, kl_coef = the coefficient the step's batch used (the
 //               initial one at step 0); see policy_eval.h for the metrics.
+//   precision   categorical: sampling and gradients from Policy::candidate_pass (float feature products and
+//               exponentials, double sums); evaluations from Policy::log_probs (double). Without whitening a
+//               step's first update (at the sampling theta) is computed in the sampling pass, prompt by prompt.
 //   threads     per-prompt work in OpenMP loops (parallel only above a work threshold) writing per-prompt slots,
 //               summed in prompt order: rows are byte-identical at any thread count.
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -109,10 +114,22 @@ struct Adam {
 // Results never depend on it (per-prompt slots either way).
 bool worth_threads(double work) { return work > 65536.0; }
 
+// in a parallel region, body(p) for the calling thread's prompts: a fixed contiguous range per thread, the same
+// every step so that its prompts' features stay in its core's cache, walked backwards on odd steps so that the
+// prompts it touched last come first (a static split: the sampling pass costs the same for every prompt)
+template <class Body>
+void for_own_prompts(int P, int step, Body&& body) {
+  const int threads = omp_get_num_threads(), id = omp_get_thread_num();
+  const int lo = static_cast<int>(static_cast<long long>(P) * id / threads);
+  const int hi = static_cast<int>(static_cast<long long>(P) * (id + 1) / threads);
+  for (int n = lo; n < hi; ++n) body(step % 2 ? lo + hi - 1 - n : n);
+}
+
 // one step's samples, sample n = p * G + i
 struct Batch {
   std::vector<PolicySample> samples;
   Eigen::VectorXd reward, log_old, log_ref, advantage;
+  Eigen::MatrixXd first_update;  // fused_first_update: column p is prompt p's block of the first update's gradient
 };
 
 struct Trainer {
@@ -125,6 +142,16 @@ struct Trainer {
   double kl_coef;
   std::optional<ValidationSignal> signal;  // early stopping only
   EarlyStopping early;
+  const bool clipped = algorithm == Algorithm::ppo || algorithm == Algorithm::grpo;
+  const int minibatches = clipped ? opt.num_mini_batches : 1, epochs = clipped ? opt.num_ppo_epochs : 1;
+  // the first update of a step (samples [0, G / minibatches) of every group) runs at the sampling theta. In the
+  // categorical world without whitening each group's advantages are its own, so that update's per-prompt
+  // gradients are computed in the sampling pass while the prompt's features are in cache
+  const bool fused_first_update = ctx.candidates && !opt.whiten_rewards;
+  // ... and there every coefficient is -A / count (ppo's ratio is 1): over whole groups the advantages of rloo,
+  // ppo and grpo sum to zero, so the E_pi[feature] term drops out unless the KL is in the loss
+  const bool first_update_sums_to_zero =
+      algorithm != Algorithm::reinforce && minibatches == 1 && opt.kl_in == "reward";
 
   Trainer(const OptimizerConfig& o, const OptimizerContext& c)
       : opt(o), ctx(c), policy(c.world, o.policy, o.learn_scale), algorithm(parse_algorithm(o.algorithm)),
@@ -133,7 +160,12 @@ struct Trainer {
     early.patience = o.patience;
   }
 
-  // draw G samples per prompt from the current policy, with rewards and log-probabilities
+  double clip_reward(double r) const {
+    return opt.reward_clip > 0 ? std::clamp(r, -opt.reward_clip, opt.reward_clip) : r;
+  }
+
+  // draw G samples per prompt from the current policy, with rewards and log-probabilities (and, fused, the
+  // group's advantages and the first update's gradient)
   Batch sample(int t) const {
     Batch b;
     const Eigen::Index N = static_cast<Eigen::Index>(P) * G;
@@ -146,70 +178,94 @@ struct Trainer {
       mean = policy.mean();
       scale = policy.scale();
     }
-    const double work = static_cast<double>(P) * (ctx.candidates ? ctx.world.candidates * (ctx.world.dim + G)
-                                                                 : 16.0 * G * ctx.world.dim);
-#pragma omp parallel for schedule(dynamic) if (worth_threads(work))
-    for (int p = 0; p < P; ++p) {
-      const Eigen::Index first = static_cast<Eigen::Index>(p) * G;
-      if (ctx.candidates) {
-        CounterRng rng(ctx.seed, Stream::policy_samples, static_cast<std::uint32_t>(t), p);
-        const Eigen::VectorXd lp = policy.log_probs(p);
-        const Eigen::VectorXd pi = lp.array().exp();
-        for (int i = 0; i < G; ++i) {
-          PolicySample s = policy.sample_from_probs(p, pi, rng);
-          b.reward(first + i) = ctx.candidates->values[v_proxy](p, s.candidate);
-          b.log_old(first + i) = lp(s.candidate);
-          b.log_ref(first + i) = ctx.world.log_ref(p, s.candidate);
-          b.samples[first + i] = std::move(s);
-        }
-      } else {
-        Responses r;
-        draw_scaled_responses(ctx.world, mean, scale, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed,
-                              stream_id(Stream::policy_samples), static_cast<std::uint32_t>(t) * P + p, 0, G, r);
-        Eigen::VectorXf proxy(G);
-        ctx.proxy.score(ctx.backend, r, proxy);
-        for (int i = 0; i < G; ++i) {
-          PolicySample s;
-          s.prompt = p;
-          s.y = r.x.row(i).transpose().cast<double>();
-          b.reward(first + i) = proxy(i);
-          b.log_old(first + i) = policy.log_prob(s);
-          b.log_ref(first + i) = policy.log_ref(s);
-          b.samples[first + i] = std::move(s);
-        }
-      }
+    if (fused_first_update) {
+      b.advantage.resize(N);
+      b.first_update.resize(policy.block_size(), P);
     }
-    if (opt.reward_clip > 0) b.reward = b.reward.cwiseMax(-opt.reward_clip).cwiseMin(opt.reward_clip);
+    const bool with_mean_feature = fused_first_update && !first_update_sums_to_zero;
+    const double work = static_cast<double>(P) * (ctx.candidates ? ctx.world.candidates * (2.0 * ctx.world.dim + G)
+                                                                 : 16.0 * G * ctx.world.dim);
+#pragma omp parallel if (worth_threads(work))
+    {
+      CandidatePass pass;  // per thread
+      std::vector<int> chosen(G);
+      Eigen::VectorXd shaped(G);
+      for_own_prompts(P, t, [&](int p) {
+        const Eigen::Index first = static_cast<Eigen::Index>(p) * G;
+        if (ctx.candidates) {
+          // one pass over the prompt's features: log pi, pi (and E_pi[feature] where the first update needs it)
+          policy.candidate_pass(p, pass, with_mean_feature);
+          CounterRng rng(ctx.seed, Stream::policy_samples, static_cast<std::uint32_t>(t), p);
+          Policy::draw_candidates(pass.probs, rng, chosen);
+          for (int i = 0; i < G; ++i) {
+            const int k = chosen[i];
+            b.samples[first + i].prompt = p;
+            b.samples[first + i].candidate = k;
+            b.reward(first + i) = clip_reward(ctx.candidates->values[v_proxy](p, k));
+            b.log_old(first + i) = pass.log_probs(k);
+            b.log_ref(first + i) = ctx.world.log_ref(p, k);
+          }
+          if (fused_first_update) {
+            for (int i = 0; i < G; ++i) shaped(i) = shaped_reward(b, first + i);
+            group_advantages(shaped, b.advantage.segment(first, G));
+            categorical_slot(b, p, 0, G / minibatches, pass, !first_update_sums_to_zero, b.first_update.col(p));
+          }
+        } else {
+          Responses r;
+          draw_scaled_responses(ctx.world, mean, scale, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed,
+                                stream_id(Stream::policy_samples), static_cast<std::uint32_t>(t) * P + p, 0, G, r);
+          Eigen::VectorXf proxy(G);
+          ctx.proxy.score(ctx.backend, r, proxy);
+          for (int i = 0; i < G; ++i) {
+            PolicySample s;
+            s.prompt = p;
+            s.y = r.x.row(i).transpose().cast<double>();
+            b.reward(first + i) = clip_reward(proxy(i));
+            b.log_old(first + i) = policy.log_prob(s);
+            b.log_ref(first + i) = policy.log_ref(s);
+            b.samples[first + i] = std::move(s);
+          }
+        }
+      });
+    }
     return b;
   }
 
-  // shaped rewards, whitening and advantages
+  // r' = r - kl_coef k(lr) where the KL is in the reward
+  double shaped_reward(const Batch& b, Eigen::Index n) const {
+    const double r = b.reward(n);
+    return opt.kl_in == "reward" ? r - kl_coef * kl_estimate(estimator, b.log_old(n) - b.log_ref(n)) : r;
+  }
+
+  // one group's advantages from its shaped (and maybe whitened) rewards
+  void group_advantages(const Eigen::Ref<const Eigen::VectorXd>& group, Eigen::Ref<Eigen::VectorXd> a) const {
+    const double sum = group.sum(), mean = sum / G;
+    switch (algorithm) {
+      case Algorithm::reinforce: a = group; break;
+      case Algorithm::rloo: a = (group.array() - (sum - group.array()) / (G - 1.0)).matrix(); break;
+      case Algorithm::ppo: a = (group.array() - mean).matrix(); break;
+      case Algorithm::grpo: {
+        const double sd = std::sqrt((group.array() - mean).square().sum() / (G - 1.0));
+        a = ((group.array() - mean) / (sd + 1e-8)).matrix();
+        break;
+      }
+    }
+  }
+
+  // shaped rewards, whitening and advantages (fused: the sampling pass computed them)
   void advantages(Batch& b) const {
+    if (fused_first_update) return;
     const Eigen::Index N = b.reward.size();
-    Eigen::VectorXd r = b.reward;
-    if (opt.kl_in == "reward")
-      for (Eigen::Index n = 0; n < N; ++n) r(n) -= kl_coef * kl_estimate(estimator, b.log_old(n) - b.log_ref(n));
+    Eigen::VectorXd r(N);
+    for (Eigen::Index n = 0; n < N; ++n) r(n) = shaped_reward(b, n);
     if (opt.whiten_rewards) {
       const double mean = r.mean();
       const double var = N > 1 ? (r.array() - mean).square().sum() / static_cast<double>(N - 1) : 0.0;
       r = (r.array() - mean) / std::sqrt(var + 1e-8);
     }
     b.advantage.resize(N);
-    for (int p = 0; p < P; ++p) {
-      const auto group = r.segment(static_cast<Eigen::Index>(p) * G, G);
-      const double sum = group.sum(), mean = sum / G;
-      auto a = b.advantage.segment(static_cast<Eigen::Index>(p) * G, G);
-      switch (algorithm) {
-        case Algorithm::reinforce: a = group; break;
-        case Algorithm::rloo: a = (group.array() - (sum - group.array()) / (G - 1.0)).matrix(); break;
-        case Algorithm::ppo: a = (group.array() - mean).matrix(); break;
-        case Algorithm::grpo: {
-          const double sd = std::sqrt((group.array() - mean).square().sum() / (G - 1.0));
-          a = ((group.array() - mean) / (sd + 1e-8)).matrix();
-          break;
-        }
-      }
-    }
+    for (int p = 0; p < P; ++p)
+      group_advantages(r.segment(static_cast<Eigen::Index>(p) * G, G), b.advantage.segment(p * G, G));
   }
 
   // dL/d log pi(y_n) for one sample at the current log-probability, over a (mini)batch of `count` samples
@@ -220,41 +276,64 @@ struct Trainer {
       c = -A;
     } else {
       const double ratio = std::exp(log_prob - b.log_old(n));
-      const double clipped = std::clamp(ratio, 1.0 - opt.cliprange, 1.0 + opt.cliprange);
-      if (ratio * A <= clipped * A) c = -A * ratio;
+      const double clipped_ratio = std::clamp(ratio, 1.0 - opt.cliprange, 1.0 + opt.cliprange);
+      if (ratio * A <= clipped_ratio * A) c = -A * ratio;
     }
     if (opt.kl_in == "loss") c += kl_coef * kl_estimate_derivative(estimator, log_prob - b.log_ref(n));
     return c / count;
   }
 
-  // gradient of L over samples [first, last) of every prompt's group, at the current theta
-  Eigen::VectorXd gradient(const Batch& b, int first, int last) const {
+  // categorical: prompt p's block of the gradient of L over its samples [first, last) at the theta of `pass`,
+  // sum_i c_i d log pi(k_i) / d theta = sum_i c_i feature(k_i) - (sum_i c_i) E_pi[feature] (the last term left
+  // out where the c_i sum to zero)
+  void categorical_slot(const Batch& b, int p, int first, int last, const CandidatePass& pass, bool with_mean_term,
+                        Eigen::Ref<Eigen::VectorXd> slot) const {
     const double count = static_cast<double>(P) * (last - first);
-    std::vector<Eigen::VectorXd> slot(P);
-    const double work = static_cast<double>(P) * ctx.world.dim *
-                        (ctx.candidates ? ctx.world.candidates : 4.0 * (last - first));
-#pragma omp parallel for schedule(dynamic) if (worth_threads(work))
-    for (int p = 0; p < P; ++p) {
-      slot[p] = Eigen::VectorXd::Zero(policy.block_size());
-      const Eigen::Index base = static_cast<Eigen::Index>(p) * G;
-      if (ctx.candidates) {
-        const Eigen::VectorXd lp = policy.log_probs(p);
-        Eigen::VectorXd coef = Eigen::VectorXd::Zero(ctx.world.candidates);
-        for (int i = first; i < last; ++i) {
-          const int k = b.samples[base + i].candidate;
-          coef(k) += loss_coefficient(b, base + i, lp(k), count);
-        }
-        policy.add_grad_candidates(p, lp, coef, slot[p]);
-      } else {
-        for (int i = first; i < last; ++i) {
-          const PolicySample& s = b.samples[base + i];
-          policy.add_grad_log_prob(s, loss_coefficient(b, base + i, policy.log_prob(s), count), slot[p]);
+    const Eigen::Index base = static_cast<Eigen::Index>(p) * G;
+    slot.setZero();
+    double coef_sum = 0.0;
+    for (int i = first; i < last; ++i) {
+      const int k = b.samples[base + i].candidate;
+      const double c = loss_coefficient(b, base + i, pass.log_probs(k), count);
+      policy.add_feature(p, k, c, slot);
+      coef_sum += c;
+    }
+    if (with_mean_term) slot -= coef_sum * pass.mean_feature;
+  }
+
+  // gradient of L over samples [first, last) of every prompt's group at the current theta (the fused first
+  // update: the slots of the sampling pass)
+  Eigen::VectorXd gradient(const Batch& b, int first, int last, bool first_update) const {
+    Eigen::MatrixXd computed;
+    if (!(first_update && fused_first_update)) {
+      computed.resize(policy.block_size(), P);  // column p: prompt p's gradient block
+      const double count = static_cast<double>(P) * (last - first);
+      const double work = static_cast<double>(P) * ctx.world.dim *
+                          (ctx.candidates ? 2.0 * ctx.world.candidates : 4.0 * (last - first));
+#pragma omp parallel if (worth_threads(work))
+      {
+        CandidatePass pass;  // per thread
+#pragma omp for schedule(dynamic)
+        for (int p = 0; p < P; ++p) {
+          auto slot = computed.col(p);
+          if (ctx.candidates) {
+            policy.candidate_pass(p, pass);
+            categorical_slot(b, p, first, last, pass, true, slot);
+            continue;
+          }
+          slot.setZero();
+          const Eigen::Index base = static_cast<Eigen::Index>(p) * G;
+          for (int i = first; i < last; ++i) {
+            const PolicySample& s = b.samples[base + i];
+            policy.add_grad_log_prob(s, loss_coefficient(b, base + i, policy.log_prob(s), count), slot);
+          }
         }
       }
     }
+    const Eigen::MatrixXd& slots = first_update && fused_first_update ? b.first_update : computed;
     // prompt order: disjoint blocks (tabular) or a fixed-order sum (shared parameters)
     Eigen::VectorXd grad = Eigen::VectorXd::Zero(policy.parameters());
-    for (int p = 0; p < P; ++p) grad.segment(policy.block_first(p), policy.block_size()) += slot[p];
+    for (int p = 0; p < P; ++p) grad.segment(policy.block_first(p), policy.block_size()) += slots.col(p);
     return grad;
   }
 
@@ -285,15 +364,14 @@ struct Trainer {
     }
     Adam adam(opt.learning_rate, policy.parameters());
     Eigen::VectorXd theta = policy.theta();
-    const bool clipped = algorithm == Algorithm::ppo || algorithm == Algorithm::grpo;
-    const int M = clipped ? opt.num_mini_batches : 1, epochs = clipped ? opt.num_ppo_epochs : 1;
+    const int M = minibatches;
     for (int t = 0; t < opt.steps; ++t) {
       Batch b = sample(t);
       advantages(b);
       // the updates: one step (reinforce, rloo) or epochs x minibatches (ppo, grpo)
       for (int e = 0; e < epochs; ++e)
         for (int j = 0; j < M; ++j) {
-          const Eigen::VectorXd grad = gradient(b, j * G / M, (j + 1) * G / M);
+          const Eigen::VectorXd grad = gradient(b, j * G / M, (j + 1) * G / M, e == 0 && j == 0);
           adam.step(grad, theta);
           policy.set_theta(theta);
           check_finite(grad, t);

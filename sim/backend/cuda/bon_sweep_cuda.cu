@@ -1,8 +1,8 @@
 // bon_sweep_cuda.cu — best-of-n over freshly drawn gaussian pools with every step on the device (W1): Philox draws
-// (the project's CounterRng, so the same numbers as the CPU within a float ulp: CUDA's and glibc's double log, sin,
-// cos agree to an ulp or two), the fused MLP for gold and proxy, a stable segmented sort by proxy (CUB: ties keep
-// index order), a gather into rank order and the rank-weighted sums of bon_cuda.cu. Only the rank weights go in
-// and the count x 2G estimates come out.
+// (models/normal_draws.h's draw_gaussian_row, so the same numbers as the CPU within a few float ulps: CUDA's and
+// glibc's float log, sin, cos each agree to an ulp or two), the fused MLP for gold and proxy, a stable segmented
+// sort by proxy (CUB: ties keep index order), a gather into rank order and the rank-weighted sums of bon_cuda.cu.
+// Only the rank weights go in and the count x 2G estimates come out.
 // Contract: see ops.h (bon_sweep); matches bon_sweep_cpu within float rounding (a near-tie that float scoring
 // orders differently moves an estimate by the weight difference of two adjacent ranks times their value gap).
 #include <cub/device/device_segmented_sort.cuh>
@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "models/normal_draws.h"
 #include "sim/backend/cuda/cuda_support.cuh"
 #include "sim/backend/cuda/device_ops.cuh"
 #include "sim/backend/ops.h"
@@ -26,13 +27,12 @@ namespace {
 constexpr int sweep_threads = 256;
 
 // row r = p * pool + i of x: response i of prompt first + p, as sample_gaussian_scaled draws it
-__global__ void draw_kernel(const double* mean, const double* scale, int dim, std::uint64_t seed,
-                            std::uint32_t stream, int first, int pool, int rows, float* x) {
+__global__ void draw_kernel(const float* mean, const float* scale, int dim, std::uint64_t seed, std::uint32_t stream,
+                            int first, int pool, int rows, float* x) {
   const int row = blockIdx.x * blockDim.x + threadIdx.x;
   if (row >= rows) return;
-  CounterRng rng(seed, stream, static_cast<std::uint32_t>(first + row / pool), static_cast<std::uint32_t>(row % pool));
-  float* out = x + static_cast<std::size_t>(row) * dim;
-  for (int j = 0; j < dim; ++j) out[j] = static_cast<float>(mean[j] + scale[j] * rng.normal());
+  draw_gaussian_row(seed, stream, static_cast<std::uint32_t>(first + row / pool),
+                    static_cast<std::uint32_t>(row % pool), mean, scale, dim, x + static_cast<std::size_t>(row) * dim);
 }
 
 // index[r] = r's position within its prompt; offsets[p] = p * pool for p <= prompts
@@ -75,10 +75,12 @@ void bon_sweep_cuda(const BonSweepInput& in, Eigen::MatrixXd& out) {
   std::vector<float> gold_params, proxy_params;
   const cuda::DeviceMlpShape gold_shape = cuda::pack_mlp(*in.gold, gold_params);
   const cuda::DeviceMlpShape proxy_shape = cuda::pack_mlp(*in.proxy, proxy_params);
-  cuda::DeviceBuffer<double> d_mean(dim, what), d_scale(dim, what), d_weights(weights.size(), what);
+  const Eigen::VectorXf mean = in.mean->cast<float>(), scale = in.scale->cast<float>();
+  cuda::DeviceBuffer<float> d_mean(dim, what), d_scale(dim, what);
+  cuda::DeviceBuffer<double> d_weights(weights.size(), what);
   cuda::DeviceBuffer<float> d_gold_params(gold_params.size(), what), d_proxy_params(proxy_params.size(), what);
-  d_mean.upload(in.mean->data(), dim, 0, what);
-  d_scale.upload(in.scale->data(), dim, 0, what);
+  d_mean.upload(mean.data(), dim, 0, what);
+  d_scale.upload(scale.data(), dim, 0, what);
   d_weights.upload(weights.data(), weights.size(), 0, what);
   d_gold_params.upload(gold_params.data(), gold_params.size(), 0, what);
   d_proxy_params.upload(proxy_params.data(), proxy_params.size(), 0, what);

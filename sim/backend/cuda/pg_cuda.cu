@@ -2,9 +2,9 @@
 // block per prompt computes the logits (log_ref + phi theta) and their log-softmax in parallel; its thread 0 builds
 // the CDF, draws the group (the project's CounterRng on the device) and accumulates the loss coefficients in the
 // CPU's order; then phi^T (coef - sum(coef) pi) per prompt, and the prompts' slots summed in prompt order.
-// Contract: see ops.h (pg_rloo_gradient); matches pg_rloo_gradient_cpu to double rounding (the same samples but
-// where a uniform falls within rounding of a CDF boundary); deterministic; num_generations <= 64 and K up to the
-// shared memory (3 K doubles), else std::invalid_argument.
+// Contract: see ops.h (pg_rloo_gradient); matches pg_rloo_gradient_ref to double rounding (the same samples but
+// where a uniform falls within rounding of a CDF boundary; the CPU op, in float, to float rounding);
+// deterministic; num_generations <= 64 and K up to the shared memory (3 K doubles), else std::invalid_argument.
 #include <stdexcept>
 #include <string>
 
