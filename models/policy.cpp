@@ -287,7 +287,10 @@ void Policy::draw_candidates(const Eigen::VectorXd& pi, CounterRng& rng, std::sp
       k += 8;
     }
     while (k < K - 1 && !(u < cumulative)) cumulative += q[++k];
-    candidates[i] = k;
+    // a u the rounding of the sums leaves past the end (or u = 1) takes the last possible candidate
+    int c = k;
+    while (c > 0 && q[c] == 0.0) --c;
+    candidates[i] = c;
   }
 }
 

@@ -178,6 +178,23 @@ TEST_CASE("policy: draw_candidates is the inverse CDF of each uniform, in draw o
   }
 }
 
+TEST_CASE("policy: draw_candidates never returns an impossible candidate, even past the end of the CDF") {
+  // the sums' rounding (or u = 1) can leave u at or past the last cumulative value; the last candidates are
+  // impossible, and these pi sum to 0.6 so that every u >= 0.6 lands past the end
+  Eigen::VectorXd pi = Eigen::VectorXd::Zero(20);
+  pi(3) = 0.2;
+  pi(11) = 0.4;
+  std::vector<int> drawn(256);
+  CounterRng rng(5, 6, 7);
+  Policy::draw_candidates(pi, rng, drawn);
+  int past_end = 0;
+  for (const int k : drawn) {
+    CHECK((k == 3 || k == 11));
+    past_end += k == 11;
+  }
+  CHECK(past_end > 128);  // about 70% of the draws: u in [0.2, 1)
+}
+
 TEST_CASE("policy: exact gaussian KL matches a Monte Carlo estimate") {
   const World gauss = gaussian_world();
   Policy policy(gauss, "mean_shift", true);

@@ -41,7 +41,7 @@ PromptStats categorical_stats(const Policy& policy, const OptimizerContext& ctx,
     const float* v = t.values[col].row(p).data();
     double moment = 0.0;
 #pragma omp simd reduction(+ : moment)
-    for (int k = 0; k < K; ++k) moment += q[k] * static_cast<double>(v[k]);
+    for (int k = 0; k < K; ++k) moment += q[k] > 0.0 ? q[k] * static_cast<double>(v[k]) : 0.0;
     s.moments[col] = moment;
   }
   std::vector<double> cumulative(K);

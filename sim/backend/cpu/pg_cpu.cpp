@@ -66,7 +66,8 @@ void pg_rloo_gradient_cpu(const PgInput& in, const Eigen::VectorXd& theta, int s
       for (int k = 0; k < K; ++k) mass += static_cast<double>(w[k]);
       const double log_z = m + std::log(mass);
       // draws: the uniforms scaled by the mass, sorted, found by one walk of the cumulative weights w[0] + ... +
-      // w[k], advanced eight candidates at a time while their block ends at or below the target
+      // w[k] (in double), advanced eight candidates at a time while their block ends at or below the target; a
+      // target the walk's rounding leaves past the end takes the last possible candidate, never an impossible one
       CounterRng rng(in.seed, Stream::policy_samples, static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(p));
       for (int i = 0; i < G; ++i) targets[i] = {rng.uniform() * mass, i};
       std::sort(targets.begin(), targets.end());
@@ -74,14 +75,16 @@ void pg_rloo_gradient_cpu(const PgInput& in, const Eigen::VectorXd& theta, int s
       double cumulative = w[0];
       for (const auto& [target, i] : targets) {
         while (k + 8 < K) {
-          const double next = cumulative + (((w[k + 1] + w[k + 2]) + (w[k + 3] + w[k + 4])) +
-                                            ((w[k + 5] + w[k + 6]) + (w[k + 7] + w[k + 8])));
+          const double next = cumulative + (((double(w[k + 1]) + w[k + 2]) + (double(w[k + 3]) + w[k + 4])) +
+                                            ((double(w[k + 5]) + w[k + 6]) + (double(w[k + 7]) + w[k + 8])));
           if (target < next) break;
           cumulative = next;
           k += 8;
         }
         while (k < K - 1 && !(target < cumulative)) cumulative += w[++k];
-        chosen[i] = k;
+        int c = k;
+        while (c > 0 && w[c] == 0.0f) --c;
+        chosen[i] = c;
       }
       // rewards with the k1 KL estimate, leave-one-out advantages, sum_i c_i phi[k_i]
       for (int i = 0; i < G; ++i) {

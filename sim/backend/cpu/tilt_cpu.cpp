@@ -8,16 +8,19 @@
 //   of 256 entries, then double.
 // The shift: m2 = l at the proxy's best candidate (c = 0 there), so that candidate's e is exactly 1 for every
 // beta (the entropy near beta -> 0, where pi is nearly all on it, needs that exactness), and every u <= -m2.
-// When m2 >= -30 (the usual case) every e is at most 2^30 and no sum can overflow: one pass. Otherwise a max pass
-// first sets m2 = max u (two passes).
-// Then, with M = (max log_ref) + m2 ln 2, log pi - log pi_ref = c ln2 / beta - M - log Z, so KL = E[c] ln2 / beta -
-// M - log Z; entropy = log Z - E[u] ln 2; ess = Z^2 / sum e^2; E[v_j] = sum e v_j / Z. KL and entropy carry a float
-// error of ~3e-8 (1 + |M|) (float sums, the polynomial's 1.9e-7); where that could exceed ~1e-4 of the KL (large
-// beta: small KL; tiny beta with pi_ref's mass far from the proxy's maximum) they are recomputed in double against
-// the renormalized pi_ref.
-// Contract: same outputs as tilt_sweep_ref within float rounding (relative ~1e-5); identical at any thread count
-// (no cross-thread sums).
+// When m2 >= -30 (the usual case) every e is at most 2^30 and no sum can overflow. Then, with
+// M = (max log_ref) + m2 ln 2, log pi - log pi_ref = c ln2 / beta - M - log Z, so KL = E[c] ln2 / beta - M - log Z;
+// entropy = log Z - E[u] ln 2; ess = Z^2 / sum e^2; E[v_j] = sum e v_j / Z. KL and entropy carry a float error of
+// ~3e-8 (1 + |M|) (float sums, the polynomial's 1.9e-7).
+// In double instead, from the original arrays (as tilt_sweep_ref, vectorized): every beta of a prompt whose best
+// candidate is impossible or below 2^-30 of pi_ref's mode (there u would need a large shift, and float could not
+// resolve log_ref differences next to c / beta), and any beta where the float KL could be off by more than ~1e-4 of
+// itself (large beta: small KL).
+// An inf or NaN proxy or value at a possible candidate makes every output of that prompt NaN (as in the reference).
+// Contract: same outputs as tilt_sweep_ref within float rounding: KL and entropy to ~1e-4 relative (1e-6
+// absolute), ess and expectations to ~1e-5; identical at any thread count (no cross-thread sums).
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -42,7 +45,7 @@ constexpr double ln2 = 0.69314718055994531;
 // 2^u below 2^-60 is taken as 0: the largest e is 1 (the shift's candidate), so what is dropped is below 1e-18 of Z,
 // and e^2, e c, e u stay normal floats (a denormal operand costs a microcode assist: ~100 cycles)
 constexpr float exp2_floor = -60.0f;
-constexpr float one_pass_limit = -30.0f;  // one pass when the proxy's best candidate has l >= this
+constexpr float float_limit = -30.0f;  // the float pass when the proxy's best candidate has l >= this
 
 // 2^u for u in [-126, 127]: u = n + f with n = round(u), f in [-0.5, 0.5]; 2^f by a degree-5 polynomial fitted for
 // relative error with 2^0 = 1 exactly (1.9e-7 with float evaluation), 2^n by building the exponent bits
@@ -58,27 +61,37 @@ Packet exp2_normal_range(const Packet& u) {
   return ei::pmul(p, ei::preinterpret<Packet>(ei::plogical_shift_left<23>(biased)));
 }
 
-// KL(pi_beta || pi_ref) and the entropy of pi_beta in double, pi_ref renormalized (float log_ref sums to 1 only
-// within ~1e-7); 0 log 0 = 0, also where log_ref is -inf. l and c are the base-2 arrays of PaddedPrompt.
-void kl_entropy_double(const Eigen::Map<const Eigen::ArrayXf>& l2, const Eigen::Map<const Eigen::ArrayXf>& c2,
-                       double beta, double& kl, double& entropy) {
-  const Eigen::ArrayXd l = l2.cast<double>() * ln2, s = c2.cast<double>() * (ln2 / beta), t = l + s;
+// prompt p at one beta in double from the original arrays: KL against the renormalized pi_ref (float log_ref
+// sums to 1 only within ~1e-7), entropy, ess and E[values]; 0 log 0 = 0, also where log_ref is -inf. The proxy is
+// centred on its largest possible value, so that log_ref differences survive next to (proxy - that) / beta.
+void tilt_double(const TiltInput& in, int p, double beta, double* row) {
+  const Eigen::ArrayXd l = in.log_ref.row(p).transpose().cast<double>();
+  const Eigen::ArrayXd proxy = in.proxy.row(p).transpose().cast<double>();
+  const double best = (l > -INFINITY).select(proxy, -INFINITY).maxCoeff();
+  const Eigen::ArrayXd s = (proxy - best) / beta, t = l + s;
   const double lmax = l.maxCoeff(), log_ref_sum = lmax + std::log((l - lmax).exp().sum());
   const double tmax = t.maxCoeff(), log_z = tmax + std::log((t - tmax).exp().sum());
   // the exp outside select() (which Eigen evaluates one scalar at a time), then 0 where std::exp would underflow
   const Eigen::ArrayXd x = t - log_z;
   Eigen::ArrayXd pi = x.max(-708.0).exp();
   pi = (x >= -708.0).select(pi, 0.0);
-  kl = std::max(0.0, (pi * (s - (log_z - log_ref_sum))).sum());
-  entropy = -(pi > 0.0).select(pi * (t - log_z), 0.0).sum();
+  row[tilt_kl] = std::max(0.0, (pi * (s - (log_z - log_ref_sum))).sum());
+  row[tilt_entropy] = -(pi > 0.0).select(pi * (t - log_z), 0.0).sum();
+  // ess and expectations over the sum of pi as computed (1 within rounding): a 0/1 value's mean stays in [0, 1]
+  const double mass = pi.sum();
+  row[tilt_ess] = mass * mass / pi.square().sum();
+  for (std::size_t j = 0; j < in.values.size(); ++j)
+    row[tilt_first_value + j] =
+        (pi > 0.0).select(pi * in.values[j].row(p).transpose().cast<double>().array(), 0.0).sum() / mass;
 }
 
 // one prompt's arrays in base 2, padded to whole packets: l -inf, c and values 0 (the padding gets weight 0)
 struct PaddedPrompt {
   int K = 0, n = 0;
   float log_ref_max = 0;  // max log_ref, natural units
-  float best_l = 0;       // l at the proxy's best candidate: the one-pass shift
-  bool one_pass = true;   // that shift is safe for every beta
+  float best_l = 0;       // l at the proxy's best candidate: the shift
+  bool float_safe = true; // that shift is safe for every beta (else the prompt is done in double)
+  bool finite = true;     // no inf or NaN proxy or value at a possible candidate (else every output is NaN)
   std::vector<float> l, c;
   std::vector<std::vector<float>> v;
 
@@ -96,7 +109,13 @@ struct PaddedPrompt {
       c[k] = (in.proxy(p, k) - pmax) * log2e;
     }
     best_l = l[best];
-    one_pass = best_l >= one_pass_limit;
+    float_safe = best_l >= float_limit;
+    finite = true;
+    for (int k = 0; k < K; ++k) {
+      if (!(in.log_ref(p, k) > -std::numeric_limits<float>::infinity())) continue;
+      finite = finite && std::isfinite(in.proxy(p, k));
+      for (const FloatMatrixView& values : in.values) finite = finite && std::isfinite(values(p, k));
+    }
     for (std::size_t j = 0; j < v.size(); ++j) {
       v[j].assign(n, 0.0f);
       for (int k = 0; k < K; ++k) v[j][k] = in.values[j](p, k);
@@ -109,15 +128,6 @@ struct TiltSums {
   double z = 0, c = 0, u = 0, e2 = 0;
   std::vector<double> v;
 };
-
-// max over entries of l + c / beta (the two-pass shift)
-float max_u(const PaddedPrompt& q, float inv_beta) {
-  const Packet inv = ei::pset1<Packet>(inv_beta);
-  Packet m = ei::pset1<Packet>(-std::numeric_limits<float>::infinity());
-  for (int k = 0; k < q.n; k += lanes)
-    m = ei::pmax(m, ei::pmadd(ei::ploadu<Packet>(&q.c[k]), inv, ei::ploadu<Packet>(&q.l[k])));
-  return ei::predux_max(m);
-}
 
 // the sums for one beta, block by block: the weights of a block into a buffer with the running sums in registers,
 // then one dot product per value array (an accumulator per value kept in memory would chain every iteration)
@@ -172,19 +182,28 @@ void tilt_sweep_cpu(const TiltInput& in, std::span<const double> betas, TiltResu
     for (int p = 0; p < P; ++p) {
       q.load(in, p);
       for (int b = 0; b < out.betas; ++b) {
-        const float inv_beta = static_cast<float>(1.0 / betas[b]);
-        const float shift = q.one_pass ? q.best_l : max_u(q, inv_beta);
-        sum_weights(q, inv_beta, shift, s);
-        const double log_z = std::log(s.z), M = q.log_ref_max + shift * ln2;
-        double kl = std::max(0.0, s.c / s.z * ln2 * inv_beta - M - log_z);
-        double entropy = log_z - s.u / s.z * ln2;
-        if (kl < 3e-4 * (1.0 + std::abs(M)))
-          kl_entropy_double(Eigen::Map<const Eigen::ArrayXf>(q.l.data(), q.K),
-                            Eigen::Map<const Eigen::ArrayXf>(q.c.data(), q.K), betas[b], kl, entropy);
-        out.at(p, b, tilt_kl) = kl;
-        out.at(p, b, tilt_entropy) = entropy;
-        out.at(p, b, tilt_ess) = s.z * s.z / s.e2;
-        for (int j = 0; j < V; ++j) out.at(p, b, tilt_first_value + j) = s.v[j] / s.z;
+        double* row = &out.at(p, b, 0);
+        if (!q.finite) {  // as the reference: an overflowed proxy or value gives NaN, which callers report
+          std::fill(row, row + out.columns, std::numeric_limits<double>::quiet_NaN());
+          continue;
+        }
+        if (!q.float_safe) {
+          tilt_double(in, p, betas[b], row);
+          continue;
+        }
+        // 1 / beta as a float, at most FLT_MAX (c = 0 stays 0; any c < 0 drops below the floor)
+        const float inv_beta = static_cast<float>(std::min(1.0 / betas[b], double{FLT_MAX}));
+        sum_weights(q, inv_beta, q.best_l, s);
+        const double log_z = std::log(s.z), M = q.log_ref_max + q.best_l * ln2;
+        const double kl = std::max(0.0, s.c / s.z * ln2 * inv_beta - M - log_z);
+        if (kl < 3e-4 * (1.0 + std::abs(M))) {
+          tilt_double(in, p, betas[b], row);
+          continue;
+        }
+        row[tilt_kl] = kl;
+        row[tilt_entropy] = log_z - s.u / s.z * ln2;
+        row[tilt_ess] = s.z * s.z / s.e2;
+        for (int j = 0; j < V; ++j) row[tilt_first_value + j] = s.v[j] / s.z;
       }
     }
   }

@@ -24,10 +24,12 @@ void tilt_sweep_ref(const TiltInput& in, std::span<const double> betas, TiltResu
     for (int k = 0; k < K; ++k) lmax = std::max(lmax, static_cast<double>(log_ref(p, k)));
     for (int k = 0; k < K; ++k) l0 += std::exp(log_ref(p, k) - lmax);
     const double log_ref_sum = lmax + std::log(l0);
-    double pmax = proxy(p, 0);
-    for (int k = 1; k < K; ++k) pmax = std::max(pmax, static_cast<double>(proxy(p, k)));
+    // the largest proxy among possible candidates: log_ref differences must survive next to (proxy - pmax) / beta
+    double pmax = -INFINITY;
+    for (int k = 0; k < K; ++k)
+      if (log_ref(p, k) > -INFINITY) pmax = std::max(pmax, static_cast<double>(proxy(p, k)));
     for (int b = 0; b < out.betas; ++b) {
-      // t_k = log pi_ref + (proxy - max proxy) / beta <= 0: no overflow for any beta
+      // t_k = log pi_ref + (proxy - pmax) / beta: at most 0 where possible, no overflow for any beta
       double tmax = -INFINITY;
       for (int k = 0; k < K; ++k) {
         t[k] = log_ref(p, k) + (proxy(p, k) - pmax) / betas[b];
