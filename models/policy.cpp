@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "models/cdf_walk.h"
+
 namespace goodhart {
 
 namespace {
@@ -272,26 +274,7 @@ void Policy::draw_candidates(const Eigen::VectorXd& pi, CounterRng& rng, std::sp
   draws.resize(n);
   for (int i = 0; i < n; ++i) draws[i] = {rng.uniform(), i};
   std::sort(draws.begin(), draws.end());
-  // cumulative = pi(0) + ... + pi(k), advanced eight candidates at a time while their block ends at or below u
-  const double* q = pi.data();
-  const auto next_eight = [q](int k) {
-    return ((q[k + 1] + q[k + 2]) + (q[k + 3] + q[k + 4])) + ((q[k + 5] + q[k + 6]) + (q[k + 7] + q[k + 8]));
-  };
-  int k = 0;
-  double cumulative = q[0];
-  for (const auto& [u, i] : draws) {
-    while (k + 8 < K) {
-      const double next = cumulative + next_eight(k);
-      if (u < next) break;
-      cumulative = next;
-      k += 8;
-    }
-    while (k < K - 1 && !(u < cumulative)) cumulative += q[++k];
-    // a u the rounding of the sums leaves past the end (or u = 1) takes the last possible candidate
-    int c = k;
-    while (c > 0 && q[c] == 0.0) --c;
-    candidates[i] = c;
-  }
+  walk_cdf(pi.data(), K, draws, candidates);
 }
 
 }  // namespace goodhart

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/cdf_walk.h"
 #include "sim/backend/ops.h"
 
 namespace goodhart {
@@ -65,27 +66,11 @@ void pg_rloo_gradient_cpu(const PgInput& in, const Eigen::VectorXd& theta, int s
 #pragma omp simd reduction(+ : mass)
       for (int k = 0; k < K; ++k) mass += static_cast<double>(w[k]);
       const double log_z = m + std::log(mass);
-      // draws: the uniforms scaled by the mass, sorted, found by one walk of the cumulative weights w[0] + ... +
-      // w[k] (in double), advanced eight candidates at a time while their block ends at or below the target; a
-      // target the walk's rounding leaves past the end takes the last possible candidate, never an impossible one
+      // draws: the uniforms scaled by the mass, sorted, by one walk of the cumulative weights (cdf_walk.h)
       CounterRng rng(in.seed, Stream::policy_samples, static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(p));
       for (int i = 0; i < G; ++i) targets[i] = {rng.uniform() * mass, i};
       std::sort(targets.begin(), targets.end());
-      int k = 0;
-      double cumulative = w[0];
-      for (const auto& [target, i] : targets) {
-        while (k + 8 < K) {
-          const double next = cumulative + (((double(w[k + 1]) + w[k + 2]) + (double(w[k + 3]) + w[k + 4])) +
-                                            ((double(w[k + 5]) + w[k + 6]) + (double(w[k + 7]) + w[k + 8])));
-          if (target < next) break;
-          cumulative = next;
-          k += 8;
-        }
-        while (k < K - 1 && !(target < cumulative)) cumulative += w[++k];
-        int c = k;
-        while (c > 0 && w[c] == 0.0f) --c;
-        chosen[i] = c;
-      }
+      walk_cdf(w, K, targets, chosen);
       // rewards with the k1 KL estimate, leave-one-out advantages, sum_i c_i phi[k_i]
       for (int i = 0; i < G; ++i) {
         const int c = chosen[i];
