@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,36 @@ inline RowMatrixXf random_matrix(int rows, int cols, std::uint32_t stream, doubl
   }
   return m;
 }
+
+// a tilt case where float arithmetic alone fails (6 prompts x 300 candidates, log_ref normalized per prompt):
+// prompts 0-4 have the proxy's best candidate at log_ref - 80 and an impossible candidate (log_ref = -inf) next to
+// it; in prompt 5 the best candidate is impossible and two possible ones tie on the proxy (pi_beta = pi_ref =
+// (2/3, 1/3) at every beta, while (proxy - max) / beta dwarfs their log_ref at tiny beta). Betas from 1e-40 (1 /
+// beta overflows a float) to 1e3.
+struct HostileTilt {
+  RowMatrixXf log_ref = random_matrix(6, 300, 10), proxy = random_matrix(6, 300, 11);
+  RowMatrixXf gold = random_matrix(6, 300, 12);
+  std::vector<double> betas = {1e-40, 1e-8, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 1e3};
+  HostileTilt() {
+    const float impossible = -std::numeric_limits<float>::infinity();
+    for (int p = 0; p < 5; ++p) {
+      Eigen::Index best = 0;
+      proxy.row(p).maxCoeff(&best);
+      log_ref(p, best) -= 80.0f;
+      log_ref(p, (best + 1) % 300) = impossible;
+    }
+    log_ref.row(5).setConstant(impossible);
+    log_ref(5, 1) = std::log(2.0f / 3.0f);
+    log_ref(5, 2) = std::log(1.0f / 3.0f);
+    proxy.row(5).setZero();
+    proxy(5, 0) = 10.0f;
+    for (int p = 0; p < 6; ++p) {
+      const double m = log_ref.row(p).maxCoeff();
+      const double lse = m + std::log((log_ref.row(p).array().cast<double>() - m).exp().sum());
+      log_ref.row(p).array() -= static_cast<float>(lse);
+    }
+  }
+};
 
 inline std::string source_path(const std::string& relative) { return std::string(GOODHART_SOURCE_DIR) + "/" + relative; }
 

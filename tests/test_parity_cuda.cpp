@@ -259,6 +259,12 @@ TEST_CASE("cuda tilt_sweep: long prompts (global-memory path) and wide proxies")
   }
 }
 
+TEST_CASE("cuda tilt_sweep: the proxy's best candidate impossible or far in pi_ref's tail, beta down to 1e-40") {
+  if (!cuda_or_skip()) return;
+  const test::HostileTilt h;  // see test_helpers.h
+  check_tilt({&h.log_ref, &h.proxy, {&h.proxy, &h.gold}}, h.betas);
+}
+
 TEST_CASE("backend choice: auto follows the device, cuda without one is a usage error") {
   std::string detail;
   const bool usable = cuda_device_available(&detail);
