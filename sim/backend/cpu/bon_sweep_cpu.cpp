@@ -57,21 +57,25 @@ void bon_sweep_cpu(const BonSweepInput& in, Eigen::MatrixXd& out) {
     throw std::invalid_argument("bon_sweep_cpu: the rewards read more features than the responses have");
   const Eigen::VectorXf mean = in.mean->cast<float>(), scale = in.scale->cast<float>();
   out.setZero(in.count, 2 * G);
-#pragma omp parallel for schedule(dynamic)
-  for (int p = 0; p < in.count; ++p) {
-    // draw: row i is row (seed, stream, prompt, i) of normal_draws.h, as sample_gaussian_scaled
+#pragma omp parallel
+  {
+    // per thread, allocated once (a pool of 1024 x 32 floats is 128 KiB: a fresh mmap per prompt otherwise)
     RowMatrixXf x(N, dim);
-    fill_gaussian_rows(in.seed, in.stream, static_cast<std::uint32_t>(in.first + p), 0, N, dim, mean.data(),
-                       scale.data(), x.data(), dim);
-    // score, rank by proxy (ties by index), weight the ranks
     Eigen::VectorXf gold(N), proxy(N);
-    score_mlp_pair_cpu(*in.gold, *in.proxy, x, gold, proxy);
     Eigen::MatrixXf values;
-    rank_by_proxy_cpu(gold, proxy, values);
     Eigen::MatrixXd moments;
-    bon_moments_cpu(weights, values, moments);
-    out.row(p).head(G) = moments.col(0).transpose();
-    out.row(p).tail(G) = moments.col(1).transpose();
+#pragma omp for schedule(dynamic)
+    for (int p = 0; p < in.count; ++p) {
+      // draw: row i is row (seed, stream, prompt, i) of normal_draws.h, as sample_gaussian_scaled
+      fill_gaussian_rows(in.seed, in.stream, static_cast<std::uint32_t>(in.first + p), 0, N, dim, mean.data(),
+                         scale.data(), x.data(), dim);
+      // score, rank by proxy (ties by index), weight the ranks
+      score_mlp_pair_cpu(*in.gold, *in.proxy, x, gold, proxy);
+      rank_by_proxy_cpu(gold, proxy, values);
+      bon_moments_cpu(weights, values, moments);
+      out.row(p).head(G) = moments.col(0).transpose();
+      out.row(p).tail(G) = moments.col(1).transpose();
+    }
   }
 }
 
