@@ -157,6 +157,27 @@ TEST_CASE("tilt_sweep: cpu matches the reference where the proxy's best candidat
   }
 }
 
+TEST_CASE("tilt_sweep: an inf proxy at a possible candidate gives NaN (as the reference); at an impossible one, nothing") {
+  const int P = 2, K = 40;
+  RowMatrixXf log_ref = random_matrix(P, K, 16);
+  log_ref(1, 7) = -std::numeric_limits<float>::infinity();
+  normalize_rows(log_ref);
+  RowMatrixXf proxy = random_matrix(P, K, 17);
+  proxy(0, 3) = std::numeric_limits<float>::infinity();  // prompt 0: possible
+  proxy(1, 7) = std::numeric_limits<float>::infinity();  // prompt 1: impossible
+  const std::vector<double> betas = {1e-3, 1.0, 1e3};
+  TiltResult fast, ref;
+  tilt_sweep_cpu({&log_ref, &proxy, {&proxy}}, betas, fast);
+  tilt_sweep_ref({&log_ref, &proxy, {&proxy}}, betas, ref);
+  for (int b = 0; b < 3; ++b)
+    for (int c = 0; c < fast.columns; ++c) {
+      CHECK(std::isnan(fast.at(0, b, c)));
+      CHECK(std::isnan(ref.at(0, b, c)));
+      CHECK(std::isfinite(fast.at(1, b, c)));
+      check_close(fast.at(1, b, c), ref.at(1, b, c), 2e-4, 1e-4);
+    }
+}
+
 TEST_CASE("tilt_sweep: a beta so small that 1 / beta overflows a float keeps the float pass finite") {
   // one candidate holds the best proxy well inside pi_ref: the float pass runs, with 1 / beta clamped
   const int P = 3, K = 64;

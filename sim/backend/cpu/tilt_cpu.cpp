@@ -68,7 +68,7 @@ void tilt_double(const TiltInput& in, int p, double beta, double* row) {
   const Eigen::ArrayXd l = in.log_ref.row(p).transpose().cast<double>();
   const Eigen::ArrayXd proxy = in.proxy.row(p).transpose().cast<double>();
   const double best = (l > -INFINITY).select(proxy, -INFINITY).maxCoeff();
-  const Eigen::ArrayXd s = (proxy - best) / beta, t = l + s;
+  const Eigen::ArrayXd s = (l > -INFINITY).select((proxy - best) / beta, 0.0), t = l + s;  // impossible: -inf
   const double lmax = l.maxCoeff(), log_ref_sum = lmax + std::log((l - lmax).exp().sum());
   const double tmax = t.maxCoeff(), log_z = tmax + std::log((t - tmax).exp().sum());
   // the exp outside select() (which Eigen evaluates one scalar at a time), then 0 where std::exp would underflow
@@ -85,7 +85,8 @@ void tilt_double(const TiltInput& in, int p, double beta, double* row) {
         (pi > 0.0).select(pi * in.values[j].row(p).transpose().cast<double>().array(), 0.0).sum() / mass;
 }
 
-// one prompt's arrays in base 2, padded to whole packets: l -inf, c and values 0 (the padding gets weight 0)
+// one prompt's arrays in base 2, padded to whole packets: l -inf, c and values 0 (the padding gets weight 0, and so
+// does an impossible candidate, stored as padding whatever its proxy and values)
 struct PaddedPrompt {
   int K = 0, n = 0;
   float log_ref_max = 0;  // max log_ref, natural units
@@ -101,24 +102,37 @@ struct PaddedPrompt {
     l.assign(n, -std::numeric_limits<float>::infinity());
     c.assign(n, 0.0f);
     v.resize(in.values.size());
-    Eigen::Index best = 0;
-    const float pmax = in.proxy.row(p).maxCoeff(&best);
+    // the proxy's best candidate among the possible ones (log_ref > -inf); an impossible candidate is padding
+    const float impossible = -std::numeric_limits<float>::infinity();
+    int best = 0;
+    float pmax = impossible;
+    for (int k = 0; k < K; ++k)
+      if (in.log_ref(p, k) > impossible && (in.proxy(p, k) > pmax || pmax == impossible)) {
+        pmax = in.proxy(p, k);
+        best = k;
+      }
     log_ref_max = in.log_ref.row(p).maxCoeff();
-    for (int k = 0; k < K; ++k) {
-      l[k] = (in.log_ref(p, k) - log_ref_max) * log2e;
-      c[k] = (in.proxy(p, k) - pmax) * log2e;
-    }
+    for (int k = 0; k < K; ++k)
+      if (in.log_ref(p, k) > impossible) {
+        l[k] = (in.log_ref(p, k) - log_ref_max) * log2e;
+        c[k] = (in.proxy(p, k) - pmax) * log2e;
+      }
     best_l = l[best];
     float_safe = best_l >= float_limit;
-    finite = true;
-    for (int k = 0; k < K; ++k) {
-      if (!(in.log_ref(p, k) > -std::numeric_limits<float>::infinity())) continue;
-      finite = finite && std::isfinite(in.proxy(p, k));
-      for (const FloatMatrixView& values : in.values) finite = finite && std::isfinite(values(p, k));
+    finite = in.proxy.row(p).allFinite();  // vectorized; candidate by candidate only when it fails
+    for (const FloatMatrixView& values : in.values) finite = finite && values.row(p).allFinite();
+    if (!finite) {  // finite after all if only impossible candidates carry the inf or NaN
+      finite = true;
+      for (int k = 0; finite && k < K; ++k) {
+        if (!(in.log_ref(p, k) > -std::numeric_limits<float>::infinity())) continue;
+        finite = std::isfinite(in.proxy(p, k));
+        for (const FloatMatrixView& values : in.values) finite = finite && std::isfinite(values(p, k));
+      }
     }
     for (std::size_t j = 0; j < v.size(); ++j) {
       v[j].assign(n, 0.0f);
-      for (int k = 0; k < K; ++k) v[j][k] = in.values[j](p, k);
+      for (int k = 0; k < K; ++k)
+        if (in.log_ref(p, k) > impossible) v[j][k] = in.values[j](p, k);
     }
   }
 };

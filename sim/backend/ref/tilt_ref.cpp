@@ -32,7 +32,8 @@ void tilt_sweep_ref(const TiltInput& in, std::span<const double> betas, TiltResu
       // t_k = log pi_ref + (proxy - pmax) / beta: at most 0 where possible, no overflow for any beta
       double tmax = -INFINITY;
       for (int k = 0; k < K; ++k) {
-        t[k] = log_ref(p, k) + (proxy(p, k) - pmax) / betas[b];
+        // an impossible candidate stays impossible, whatever its proxy (even inf)
+        t[k] = log_ref(p, k) > -INFINITY ? log_ref(p, k) + (proxy(p, k) - pmax) / betas[b] : -INFINITY;
         tmax = std::max(tmax, t[k]);
       }
       double z = 0.0;
