@@ -1,5 +1,6 @@
 // cdf_walk.h — draws of candidates by inverse CDF for a batch of sorted targets: one walk of the cumulative
-// weights, shared by the engine's policy (Policy::draw_candidates) and the policy-gradient op (pg_cpu).
+// weights, shared by the engine's policy (Policy::draw_candidates, Policy::candidate_pass) and the policy-gradient
+// op (pg_cpu); and the float weights exp(logits - max) they both draw from.
 // Contract: targets are (x, draw index) sorted by x, in the weights' units (a uniform times their sum); weights
 // are >= 0 (0: impossible). Draw i gets the k with w[0] + ... + w[k-1] <= x < w[0] + ... + w[k], the sums taken
 // in double in a fixed order (eight candidates at a time while their block ends at or below x), so the result
@@ -7,10 +8,31 @@
 // takes the last candidate of positive weight, never an impossible one.
 #pragma once
 
+#include <cmath>
 #include <span>
 #include <utility>
 
+#include <Eigen/Dense>
+
 namespace goodhart {
+
+// weight = exp(logits - m) in float (impossible candidates, logit -inf, exactly 0: Eigen's float exp clamps at
+// e^-88); returns sum(weight) in double. Raw pointers: the conversion loops vectorize.
+inline double float_weights(const Eigen::VectorXd& logits, double m, Eigen::VectorXf& weight) {
+  const int K = static_cast<int>(logits.size());
+  weight.resize(K);
+  const double* l = logits.data();
+  float* w = weight.data();
+#pragma omp simd
+  for (int k = 0; k < K; ++k) w[k] = static_cast<float>(l[k] - m);
+  weight = weight.array().exp();
+  for (int k = 0; k < K; ++k)
+    if (l[k] == -INFINITY) w[k] = 0.0f;
+  double mass = 0.0;
+#pragma omp simd reduction(+ : mass)
+  for (int k = 0; k < K; ++k) mass += static_cast<double>(w[k]);
+  return mass;
+}
 
 template <class Weight>
 void walk_cdf(const Weight* w, int K, std::span<const std::pair<double, int>> targets, std::span<int> chosen) {

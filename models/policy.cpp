@@ -55,24 +55,6 @@ void add_offsets(const Eigen::Map<const RowMatrixXf>& phi, const Eigen::VectorXd
   }
 }
 
-// weight = exp(logits - m) in float (impossible candidates exactly 0; Eigen's float exp clamps at e^-88);
-// returns sum(weight) in double
-double float_weights(const Eigen::VectorXd& logits, double m, Eigen::VectorXf& weight) {
-  const int K = static_cast<int>(logits.size());
-  weight.resize(K);
-  const double* l = logits.data();
-  float* w = weight.data();
-#pragma omp simd
-  for (int k = 0; k < K; ++k) w[k] = static_cast<float>(l[k] - m);
-  weight = weight.array().exp();
-  for (int k = 0; k < K; ++k)
-    if (l[k] == -INFINITY) w[k] = 0.0f;
-  double mass = 0.0;
-#pragma omp simd reduction(+ : mass)
-  for (int k = 0; k < K; ++k) mass += static_cast<double>(w[k]);
-  return mass;
-}
-
 }  // namespace
 
 Policy::Policy(const World& world, const std::string& kind, bool learn_scale) : world_(&world) {

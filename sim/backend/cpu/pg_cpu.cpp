@@ -46,25 +46,17 @@ void pg_rloo_gradient_cpu(const PgInput& in, const Eigen::VectorXd& theta, int s
     for (int n = lo; n < hi; ++n) {
       const int p = step % 2 ? lo + hi - 1 - n : n;
       const Eigen::Map<const RowMatrixXf> phi(in.features->data() + static_cast<std::size_t>(p) * K * d, K, d);
-      // log pi = logits - log_z, logits = log_ref + phi theta; weight = exp(logits - max), unnormalized pi (raw
-      // pointers: the conversion loops vectorize; Eigen's float exp does, and clamps at e^-88, so impossible
-      // candidates are set to 0)
+      // log pi = logits - log_z, logits = log_ref + phi theta (raw pointers: the conversion loop vectorizes);
+      // weight = exp(logits - max), unnormalized pi (cdf_walk.h)
       offset.noalias() = phi * theta_f;
       const double* log_ref = in.log_ref->data() + static_cast<std::size_t>(p) * K;
       const float* o = offset.data();
       double* l = logits.data();
-      float* w = weight.data();
 #pragma omp simd
       for (int k = 0; k < K; ++k) l[k] = log_ref[k] + static_cast<double>(o[k]);
       const double m = logits.maxCoeff();
-#pragma omp simd
-      for (int k = 0; k < K; ++k) w[k] = static_cast<float>(l[k] - m);
-      weight = weight.array().exp();
-      for (int k = 0; k < K; ++k)
-        if (l[k] == -INFINITY) w[k] = 0.0f;
-      double mass = 0.0;
-#pragma omp simd reduction(+ : mass)
-      for (int k = 0; k < K; ++k) mass += static_cast<double>(w[k]);
+      const double mass = float_weights(logits, m, weight);
+      const float* w = weight.data();
       const double log_z = m + std::log(mass);
       // draws: the uniforms scaled by the mass, sorted, by one walk of the cumulative weights (cdf_walk.h)
       CounterRng rng(in.seed, Stream::policy_samples, static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(p));
