@@ -94,5 +94,23 @@ __device__ inline float warp_max(float v) {
   for (int offset = 16; offset > 0; offset >>= 1) v = fmaxf(v, __shfl_xor_sync(full_warp, v, offset));
   return v;
 }
+__device__ inline double warp_max(double v) {
+  for (int offset = 16; offset > 0; offset >>= 1) v = fmax(v, __shfl_xor_sync(full_warp, v, offset));
+  return v;
+}
+
+// the block's maximum (kMax) or sum in a fixed order: warp butterflies, then warp 0 over the warps' results in
+// scratch (blockDim.x / 32 values); every thread of the block must call it, every thread gets the result
+template <bool kMax, class T>
+__device__ T block_reduce(T v, T* scratch) {
+  const auto warp_reduce = [](T x) { return kMax ? warp_max(x) : warp_sum(x); };
+  v = warp_reduce(v);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
+  __syncthreads();
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  v = lane < warps ? scratch[lane] : (kMax ? T(-INFINITY) : T(0));
+  return warp_reduce(v);
+}
 
 }  // namespace goodhart::cuda

@@ -20,23 +20,6 @@ namespace {
 
 constexpr int pg_threads = 256, max_generations = 64;
 
-__device__ double warp_max_d(double v) {
-  for (int offset = 16; offset > 0; offset >>= 1) v = fmax(v, __shfl_xor_sync(full_warp, v, offset));
-  return v;
-}
-
-// the block's maximum or sum in a fixed order
-template <bool kMax>
-__device__ double block_reduce(double v, double* scratch) {
-  v = kMax ? warp_max_d(v) : warp_sum(v);
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  __syncthreads();
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  v = lane < pg_threads / 32 ? scratch[lane] : (kMax ? -INFINITY : 0.0);
-  return kMax ? warp_max_d(v) : warp_sum(v);
-}
-
 __global__ void __launch_bounds__(pg_threads) pg_prompt_kernel(PgDeviceArgs a) {
   extern __shared__ double shared[];  // log pi [K], pi [K], CDF then loss coefficients [K]
   __shared__ double scratch[pg_threads / 32];

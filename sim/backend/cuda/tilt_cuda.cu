@@ -46,31 +46,6 @@ __device__ inline float ex2(float x) {
   return y;
 }
 
-__device__ inline double warp_max_double(double v) {
-  for (int offset = 16; offset > 0; offset >>= 1) v = fmax(v, __shfl_xor_sync(full_warp, v, offset));
-  return v;
-}
-
-// reductions over the block, in a fixed order (warp butterflies, then warp 0 over the warps)
-__device__ float block_max(float v, float* scratch) {
-  v = warp_max(v);
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
-  __syncthreads();
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  v = lane < warps ? scratch[lane] : -INFINITY;
-  return warp_max(v);
-}
-__device__ double block_sum(double v, double* scratch) {
-  v = warp_sum(v);
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
-  __syncthreads();
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  v = lane < warps ? scratch[lane] : 0.0;
-  return warp_sum(v);
-}
-
 // one prompt's arrays as the passes read them: a2 = log2(e) * log_ref, c2 = log2(e) * (proxy - max proxy) and the
 // value columns, from shared memory (filled once) or straight from global memory
 template <int V, bool kShared>
@@ -111,13 +86,13 @@ __device__ KlEntropy kl_entropy_double(const float* log_ref, const float* proxy,
   if (isnan(log_ref_sum)) {
     double lmax = -INFINITY, mass = 0.0;
     for (int k = lane; k < K; k += 32) lmax = fmax(lmax, static_cast<double>(log_ref[k]));
-    lmax = warp_max_double(lmax);
+    lmax = warp_max(lmax);
     for (int k = lane; k < K; k += 32) mass += exp(log_ref[k] - lmax);
     log_ref_sum = lmax + log(warp_sum(mass));
   }
   double tmax = -INFINITY;
   for (int k = lane; k < K; k += 32) tmax = fmax(tmax, log_ref[k] + static_cast<double>(proxy[k] - pmax) / beta);
-  tmax = warp_max_double(tmax);
+  tmax = warp_max(tmax);
   double zs = 0.0, es = 0.0, et = 0.0;
   for (int k = lane; k < K; k += 32) {
     const double s = static_cast<double>(proxy[k] - pmax) / beta, u = log_ref[k] + s - tmax, e = exp(u);
@@ -148,16 +123,16 @@ __global__ void __launch_bounds__(tilt_threads, 2) tilt_kernel(TiltKernelArgs ar
   // prompt constants: the proxy's maximum, the base-2 log of pi_ref's total mass
   float pmax = -INFINITY;
   for (int k = threadIdx.x; k < K; k += blockDim.x) pmax = fmaxf(pmax, proxy[k]);
-  pmax = block_max(pmax, scratch_f);
+  pmax = block_reduce<true>(pmax, scratch_f);
   const float* values = d.values ? d.values + static_cast<std::size_t>(args.first_value) * plane + row : nullptr;
   PromptArrays<V, kShared> a{log_ref, proxy, values, plane, pmax, shared, K};
   if (kShared) a.fill_shared();
   float amax = -INFINITY;
   for (int k = threadIdx.x; k < K; k += blockDim.x) amax = fmaxf(amax, a.a2(k));
-  amax = block_max(amax, scratch_f);
+  amax = block_reduce<true>(amax, scratch_f);
   double ref_mass = 0.0;
   for (int k = threadIdx.x; k < K; k += blockDim.x) ref_mass += ex2(a.a2(k) - amax);
-  const double log2_ref_sum = amax + log2(block_sum(ref_mass, scratch_d));
+  const double log2_ref_sum = amax + log2(block_reduce<false>(ref_mass, scratch_d));
 
   // each warp: groups of betas, each entry read once per group: one max pass, then one pass with one ex2 per
   // entry-beta; sums in float over 32 entries per lane, those partial sums in float, the warp's in double
