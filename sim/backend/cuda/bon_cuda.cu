@@ -24,14 +24,8 @@ __global__ void __launch_bounds__(bon_threads) bon_kernel(const double* weights,
   double sum = 0.0;
   for (int i = threadIdx.x; i < pool; i += bon_threads)
     sum += weights[g + static_cast<std::size_t>(i) * groups] * static_cast<double>(column[i]);
-  sum = warp_sum(sum);
-  if (threadIdx.x % 32 == 0) scratch[threadIdx.x / 32] = sum;
-  __syncthreads();
-  if (threadIdx.x < 32) {
-    sum = threadIdx.x < bon_threads / 32 ? scratch[threadIdx.x] : 0.0;
-    sum = warp_sum(sum);
-    if (threadIdx.x == 0) out[g + static_cast<std::size_t>(j) * groups] = sum;
-  }
+  sum = block_reduce<false>(sum, scratch);
+  if (threadIdx.x == 0) out[g + static_cast<std::size_t>(j) * groups] = sum;
 }
 
 }  // namespace

@@ -114,12 +114,9 @@ void bon_sweep_cuda(const BonSweepInput& in, Eigen::MatrixXd& out) {
   cuda::check_launch(what);
   cuda::DeviceBuffer<double> moments(static_cast<std::size_t>(G) * 2 * P, what);
   cuda::bon_moments_device(d_weights.get(), values.get(), G, N, 2 * P, moments.get(), stream);
-  Eigen::MatrixXd m(G, 2 * P);
+  Eigen::MatrixXd m(G, 2 * P);  // column 2p: prompt p's gold estimates, column 2p + 1 its proxy estimates
   moments.download(m.data(), m.size(), what);
-  for (int p = 0; p < P; ++p) {
-    out.row(p).head(G) = m.col(2 * p).transpose();
-    out.row(p).tail(G) = m.col(2 * p + 1).transpose();
-  }
+  out = Eigen::Map<const Eigen::MatrixXd>(m.data(), 2 * G, P).transpose();
 }
 
 }  // namespace goodhart

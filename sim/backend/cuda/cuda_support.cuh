@@ -23,13 +23,27 @@ inline void check(cudaError_t status, const char* what) {
 // the stream of the calling host thread: ops from different OpenMP threads run independently
 inline cudaStream_t op_stream() { return cudaStreamPerThread; }
 
+// by default the stream-ordered pool returns freed memory to the driver at every synchronization, so each op would
+// map its buffers anew: keep it instead, set once per process (whatever the buffers' element types)
+inline void keep_pool_memory_once(const char* what) {
+  static const bool kept = [what] {
+    int device = 0;
+    check(cudaGetDevice(&device), what);
+    cudaMemPool_t pool;
+    check(cudaDeviceGetDefaultMemPool(&pool, device), what);
+    std::uint64_t keep_all = UINT64_MAX;
+    check(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all), what);
+    return true;
+  }();
+  (void)kept;
+}
+
 // `count` elements of T in device memory, freed in stream order when the buffer goes out of scope
 template <class T>
 class DeviceBuffer {
  public:
   DeviceBuffer(std::size_t count, const char* what) : count_(count) {
-    static const bool pool_kept = keep_pool_memory(what);  // once per process
-    (void)pool_kept;
+    keep_pool_memory_once(what);
     if (count_ > 0) check(cudaMallocAsync(reinterpret_cast<void**>(&data_), count_ * sizeof(T), op_stream()), what);
   }
   ~DeviceBuffer() {
@@ -52,18 +66,6 @@ class DeviceBuffer {
   }
 
  private:
-  // by default the pool returns freed memory to the driver at every synchronization, so each op would map its
-  // buffers anew: keep it instead
-  static bool keep_pool_memory(const char* what) {
-    int device = 0;
-    check(cudaGetDevice(&device), what);
-    cudaMemPool_t pool;
-    check(cudaDeviceGetDefaultMemPool(&pool, device), what);
-    std::uint64_t keep_all = UINT64_MAX;
-    check(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all), what);
-    return true;
-  }
-
   T* data_ = nullptr;
   std::size_t count_ = 0;
 };

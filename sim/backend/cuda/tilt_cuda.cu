@@ -9,6 +9,7 @@
 // Contract: same outputs as tilt_sweep_ref within float rounding (see tests/test_parity_cuda.cpp); stable for beta
 // in [1e-6, 1e6]; deterministic (fixed-order sums). Prompts too long for shared memory read global memory instead.
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <utility>
 
@@ -127,12 +128,15 @@ __global__ void __launch_bounds__(tilt_threads, 2) tilt_kernel(TiltKernelArgs ar
   const float* values = d.values ? d.values + static_cast<std::size_t>(args.first_value) * plane + row : nullptr;
   PromptArrays<V, kShared> a{log_ref, proxy, values, plane, pmax, shared, K};
   if (kShared) a.fill_shared();
-  float amax = -INFINITY;
-  for (int k = threadIdx.x; k < K; k += blockDim.x) amax = fmaxf(amax, a.a2(k));
-  amax = block_reduce<true>(amax, scratch_f);
-  double ref_mass = 0.0;
-  for (int k = threadIdx.x; k < K; k += blockDim.x) ref_mass += ex2(a.a2(k) - amax);
-  const double log2_ref_sum = amax + log2(block_reduce<false>(ref_mass, scratch_d));
+  double log2_ref_sum = NAN;  // only the KL needs it: the first launch (block-uniform branch)
+  if (args.write_kl) {
+    float amax = -INFINITY;
+    for (int k = threadIdx.x; k < K; k += blockDim.x) amax = fmaxf(amax, a.a2(k));
+    amax = block_reduce<true>(amax, scratch_f);
+    double ref_mass = 0.0;
+    for (int k = threadIdx.x; k < K; k += blockDim.x) ref_mass += ex2(a.a2(k) - amax);
+    log2_ref_sum = amax + log2(block_reduce<false>(ref_mass, scratch_d));
+  }
 
   // each warp: groups of betas, each entry read once per group: one max pass, then one pass with one ex2 per
   // entry-beta; sums in float over 32 entries per lane, those partial sums in float, the warp's in double
@@ -144,7 +148,9 @@ __global__ void __launch_bounds__(tilt_threads, 2) tilt_kernel(TiltKernelArgs ar
     float s[G], m[G];  // the last group repeats its last beta, and writes nothing for the repeats
 #pragma unroll
     for (int j = 0; j < G; ++j) {
-      s[j] = static_cast<float>(1.0 / d.betas[min(group * G + j, d.beta_count - 1)]);
+      // 1 / beta as a float, at most FLT_MAX (as tilt_cpu.cpp: c2 = 0 times inf would be NaN)
+      const double beta = d.betas[min(group * G + j, d.beta_count - 1)];
+      s[j] = static_cast<float>(fmin(1.0 / beta, static_cast<double>(FLT_MAX)));
       m[j] = -INFINITY;
     }
     for (int k = lane; k < K; k += 32) {
@@ -198,7 +204,9 @@ __global__ void __launch_bounds__(tilt_threads, 2) tilt_kernel(TiltKernelArgs ar
       if (args.write_kl) {
         double kl = fmax(0.0, ln2 * (sc - mj - log2_z + log2_ref_sum));
         double entropy = ln2 * (mj + log2_z - sum[1] / z - sc);
-        if (kl < 1e-3 * (1.0 + fabs(ln2 * mj))) {  // float sums cannot resolve this KL: double, as tilt_cpu.cpp
+        // float sums cannot resolve this KL: double (tilt_cpu.cpp's rule with a wider margin, 1e-3 for its 3e-4,
+        // for ex2.approx's error)
+        if (kl < 1e-3 * (1.0 + fabs(ln2 * mj))) {
           const KlEntropy exact = kl_entropy_double(log_ref, proxy, pmax, K, d.betas[b], log_ref_sum);
           kl = exact.kl;
           entropy = exact.entropy;
