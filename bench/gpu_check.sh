@@ -71,7 +71,7 @@ tail -3 "$out/parity.log"
 
 if [ "$device" = cuda ]; then
   step "CUDA kernels (device-resident, cudaEvent timing)"
-  timeout 90 "$build/goodhart_bench_cuda" --benchmark_min_time=0.2 --benchmark_out="$out/ops_cuda.json" \
+  timeout 90 "$build/bench/goodhart_bench_cuda" --benchmark_min_time=0.2 --benchmark_out="$out/ops_cuda.json" \
     --benchmark_out_format=json 2>&1 | tail -25 || echo "goodhart_bench_cuda failed or is not built"
 fi
 

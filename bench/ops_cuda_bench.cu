@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "models/mlp.h"
 #include "models/philox_hd.h"
 #include "sim/backend/ops.h"
 #include "sim/backend/cuda/cuda_support.cuh"
@@ -105,16 +106,11 @@ BENCHMARK(BM_tilt_sweep_device)->Args({1024, 4096, 64})->Args({16384, 4096, 64})
 // W1's scoring: rows x 32 inputs through 32 -> 64 (tanh) -> 1
 void BM_score_mlp_device(benchmark::State& state) {
   const int rows = static_cast<int>(state.range(0)), d = 32, h = 64;
-  cuda::DeviceMlpShape shape;
-  shape.layers = 2;
-  shape.activation = 0;
-  shape.in[0] = d, shape.out[0] = h, shape.out_pad[0] = h, shape.weight_offset[0] = 0, shape.bias_offset[0] = d * h;
-  shape.in[1] = h, shape.out[1] = 1, shape.out_pad[1] = 4, shape.weight_offset[1] = d * h + h;
-  shape.bias_offset[1] = d * h + h + 4 * h;
-  shape.param_count = shape.bias_offset[1] + 4;
-  shape.width = h;
-  cuda::DeviceBuffer<float> params(shape.param_count, "bench"), x(std::size_t(rows) * d, "bench"), out(rows, "bench");
-  normal(params, 4, 0.0f, 1.0f / std::sqrt(float(d)));
+  CounterRng rng(4, Stream::gold_weights, 0);
+  std::vector<float> host;
+  const cuda::DeviceMlpShape shape = cuda::pack_mlp(make_random_mlp(d, {h}, Activation::tanh, rng), host);
+  cuda::DeviceBuffer<float> params(host.size(), "bench"), x(std::size_t(rows) * d, "bench"), out(rows, "bench");
+  params.upload(host.data(), host.size(), 0, "bench");
   normal(x, 5);
   check(cudaDeviceSynchronize(), "bench inputs");
   time_kernel(state, [&] { cuda::score_mlp_device(shape, params.get(), x.get(), rows, d, out.get(), 0); });
@@ -166,12 +162,9 @@ BENCHMARK(BM_pg_rloo_gradient_device)->Arg(4096)->UseManualTime()->Unit(benchmar
 // W1 whole: P prompts x N = 1024 gaussian responses in 32 dimensions, gold and proxy 32 -> 64 (tanh) -> 1, n = 1..N
 void BM_bon_sweep_cuda(benchmark::State& state) {
   const int P = static_cast<int>(state.range(0)), N = 1024, d = 32, h = 64;
-  const auto random_mlp = [&](unsigned seed) {
-    std::srand(seed);
-    Mlp f;
-    f.weights = {Eigen::MatrixXd::Random(d, h) / std::sqrt(double(d)), Eigen::MatrixXd::Random(h, 1) / std::sqrt(double(h))};
-    f.biases = {Eigen::VectorXd::Zero(h), Eigen::VectorXd::Zero(1)};
-    return f;
+  const auto random_mlp = [&](std::uint32_t seed) {
+    CounterRng rng(seed, Stream::gold_weights, 0);
+    return make_random_mlp(d, {h}, Activation::tanh, rng);
   };
   const Mlp gold = random_mlp(1), proxy = random_mlp(2);
   const Eigen::VectorXd mean = Eigen::VectorXd::Zero(d), scale = Eigen::VectorXd::Ones(d);

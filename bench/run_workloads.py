@@ -193,8 +193,10 @@ def main():
         inputs = os.path.join(args.out, f"{w}_inputs")
         ours_runs, peer_runs = [], {p: [] for p in peers}
         for r in range(rounds):
+            # the timing split of the pieces (an extra untimed run) only once, in the last round
             ours_runs.append(run_ours(runner, w, scales[w], args.device, timing,
-                                      os.path.join(args.out, f"{w}_goodhart.json"), inputs if r == 0 else None))
+                                      os.path.join(args.out, f"{w}_goodhart.json"), inputs if r == 0 else None,
+                                      ["--profile"] if r == rounds - 1 else []))
             for peer in list(peer_runs):
                 try:
                     peer_runs[peer].append(run_peer(peer, w, args.device, inputs, timing,

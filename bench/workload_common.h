@@ -28,6 +28,7 @@ struct WorkloadOptions {
   std::uint64_t seed = 1;        // seed of every input
   std::string json;              // write the report here; empty: print only
   std::string dump_inputs;       // write the inputs as .npy (+ config.json) into this folder; empty: none
+  bool profile = false;          // also time the workload's pieces (an untimed extra run; CPU backend)
   bool dump_responses = false;   // w1: also dump the P x N x d responses (small scales only: 128 MiB per P=1024)
 };
 

@@ -1,5 +1,5 @@
 // workloads_main.cpp — `goodhart_workloads w1|w2|w3|w3op [--scale S] [--backend cpu|cuda|auto] [--repeats R]
-// [--warmup W] [--seed N] [--threads T] [--json FILE] [--dump-inputs DIR] [--dump-responses]`: one of
+// [--warmup W] [--seed N] [--threads T] [--json FILE] [--profile] [--dump-inputs DIR] [--dump-responses]`: one of
 // BENCHMARKS.md's workloads end to end, timed over repeats, with its results, throughput and % of a limit.
 // Contract: exit 0 on success, 2 on a usage error (bad workload, backend not built), 1 on a runtime failure.
 // bench/run_workloads.py runs it beside the peers and checks their results agree.
@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "OpenMP threads (0: all cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--json", opts.json, "write the report here");
   app.add_option("--dump-inputs", opts.dump_inputs, "write the inputs (.npy, config.json) for the peers here");
+  app.add_flag("--profile", opts.profile, "also time the pieces of the workload (CPU backend; an untimed extra run)");
   app.add_flag("--dump-responses", opts.dump_responses, "w1: also dump the responses (small scales only)");
   CLI11_PARSE(app, argc, argv);
   try {

@@ -1,11 +1,11 @@
-# cuda.cmake — the CUDA backend (sim/backend/cuda/*.cu) and its benchmarks, included by CMakeLists.txt after
-# goodhart_core is defined.
+# cuda.cmake — the CUDA backend (sim/backend/cuda/*.cu), included by CMakeLists.txt after goodhart_core is defined.
 # Contract: GOODHART_CUDA = AUTO (default: build it when check_language(CUDA) finds nvcc, and not under
 # GOODHART_SANITIZE) | ON (nvcc required) | OFF.
 # When built: the .cu files form goodhart_cuda (static cudart), linked into goodhart_core, which gets
-# GOODHART_WITH_CUDA; sim/backend/cuda/cuda_absent.cpp is left out; goodhart_bench_cuda is defined when Google
-# Benchmark is installed. When not: cuda_absent.cpp stands in for the CUDA ops. CMAKE_CUDA_ARCHITECTURES defaults
-# to 90 (H100/H200; PTX for newer devices is included), overridable on the command line.
+# GOODHART_WITH_CUDA; sim/backend/cuda/cuda_absent.cpp is left out (bench/CMakeLists.txt then defines
+# goodhart_bench_cuda when Google Benchmark is installed). When not: cuda_absent.cpp stands in for the CUDA ops.
+# CMAKE_CUDA_ARCHITECTURES defaults to 90 (H100/H200; PTX for newer devices is included), overridable on the
+# command line.
 set(GOODHART_CUDA AUTO CACHE STRING "build the CUDA backend: AUTO (when nvcc is found), ON or OFF")
 set_property(CACHE GOODHART_CUDA PROPERTY STRINGS AUTO ON OFF)
 set(GOODHART_CUDA_ABSENT ${CMAKE_SOURCE_DIR}/sim/backend/cuda/cuda_absent.cpp)
@@ -47,6 +47,7 @@ set(CMAKE_CUDA_STANDARD 20)
 set(CMAKE_CUDA_STANDARD_REQUIRED ON)
 message(STATUS "goodhart: CUDA backend on (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, architectures "
                "${CMAKE_CUDA_ARCHITECTURES})")
+# the core's recursive glob of sim/backend/*.cpp also finds cuda_absent.cpp: left out of CUDA builds
 set_source_files_properties(${GOODHART_CUDA_ABSENT} PROPERTIES HEADER_FILE_ONLY ON)
 
 file(GLOB GOODHART_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/sim/backend/cuda/*.cu)
@@ -63,11 +64,3 @@ target_compile_options(goodhart_cuda PUBLIC
 
 target_link_libraries(goodhart_core PUBLIC goodhart_cuda)
 target_compile_definitions(goodhart_core PUBLIC GOODHART_WITH_CUDA)
-
-# kernel benchmarks on device-resident arrays (cudaEvent timing), when Google Benchmark is installed
-find_package(benchmark QUIET)
-if(benchmark_FOUND)
-  add_executable(goodhart_bench_cuda ${CMAKE_SOURCE_DIR}/bench/ops_cuda_bench.cu)
-  set_target_properties(goodhart_bench_cuda PROPERTIES CUDA_RUNTIME_LIBRARY Static)
-  target_link_libraries(goodhart_bench_cuda PRIVATE goodhart_cuda benchmark::benchmark)
-endif()

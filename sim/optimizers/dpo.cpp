@@ -22,6 +22,7 @@
 
 #include "models/preferences.h"
 #include "sim/optimizers/dpo.h"
+#include "sim/optimizers/adam.h"
 #include "sim/optimizers/policy_eval.h"
 
 namespace goodhart {
@@ -138,10 +139,10 @@ void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector
 void train_until(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
                  const Eigen::VectorXd& label, const OptimizerConfig& opt, double beta, std::uint64_t seed,
                  const std::function<bool(int)>& on_eval) {
-  const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
   const bool ipo = opt.loss_type == "ipo";
   const int n = static_cast<int>(a.size()), batch_size = opt.batch_size;
-  Eigen::VectorXd theta = policy.theta(), m = Eigen::VectorXd::Zero(theta.size()), v = m, grad;
+  Eigen::VectorXd theta = policy.theta(), grad;
+  Adam adam(opt.learning_rate, theta.size());
   std::vector<int> order(static_cast<std::size_t>(n)), batch(static_cast<std::size_t>(batch_size));
   int pos = n;  // position in the current epoch's permutation; n: draw the next one
   std::uint32_t epoch = 0;
@@ -158,11 +159,7 @@ void train_until(Policy& policy, const std::vector<PolicySample>& a, const std::
       batch[j] = order[pos++];
     }
     batch_loss(policy, a, b, label, n > 0 ? batch : std::vector<int>{}, beta, ipo, &grad);
-    // Adam with bias correction
-    m = b1 * m + (1 - b1) * grad;
-    v = b2 * v + (1 - b2) * grad.cwiseProduct(grad);
-    const double c1 = 1 - std::pow(b1, step), c2 = 1 - std::pow(b2, step);
-    theta.array() -= opt.learning_rate * (m.array() / c1) / ((v.array() / c2).sqrt() + eps);
+    adam.step(grad, theta);
     policy.set_theta(theta);
     if (on_eval && (step % opt.eval_every == 0 || step == opt.steps) && !on_eval(step)) return;
   }

@@ -50,6 +50,7 @@
 #include <string>
 
 #include "models/policy.h"
+#include "sim/optimizers/adam.h"
 #include "sim/optimizers/policy_eval.h"
 
 namespace goodhart {
@@ -92,22 +93,6 @@ double kl_estimate_derivative(Estimator e, double lr) {
   }
   return 1.0;
 }
-
-// Adam with bias correction, minimizing
-struct Adam {
-  double learning_rate;
-  Eigen::VectorXd m, v;
-  int t = 0;
-  Adam(double lr, Eigen::Index n) : learning_rate(lr), m(Eigen::VectorXd::Zero(n)), v(Eigen::VectorXd::Zero(n)) {}
-  void step(const Eigen::VectorXd& grad, Eigen::VectorXd& theta) {
-    constexpr double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-    ++t;
-    m = b1 * m + (1.0 - b1) * grad;
-    v = b2 * v + (1.0 - b2) * grad.cwiseProduct(grad);
-    const double c1 = 1.0 - std::pow(b1, t), c2 = 1.0 - std::pow(b2, t);
-    theta.array() -= learning_rate * (m.array() / c1) / ((v.array() / c2).sqrt() + eps);
-  }
-};
 
 // a parallel loop only where a step has enough work: a training run opens a few regions per step, and tiny
 // regions cost more than they save (far more on a loaded machine, where a barrier can wait a time slice).
