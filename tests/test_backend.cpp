@@ -12,6 +12,7 @@
 #include "test_helpers.h"
 
 using namespace goodhart;
+using goodhart::test::normalize_rows;
 using goodhart::test::random_matrix;
 
 namespace {
@@ -19,15 +20,6 @@ namespace {
 void check_close(double fast, double ref, double tol, double eps) {
   CHECK(std::isfinite(fast));
   CHECK(std::abs(fast - ref) <= tol + eps * std::abs(ref));
-}
-
-// normalize each prompt's log_ref (log-sum-exp in double)
-void normalize_rows(RowMatrixXf& log_ref) {
-  for (Eigen::Index p = 0; p < log_ref.rows(); ++p) {
-    const double m = log_ref.row(p).maxCoeff();
-    const double lse = m + std::log((log_ref.row(p).array().cast<double>() - m).exp().sum());
-    log_ref.row(p).array() -= static_cast<float>(lse);
-  }
 }
 
 // tilt_sweep_cpu against tilt_sweep_ref: KL to 1e-6 + 2e-4 relative (the float kernel falls back to double where

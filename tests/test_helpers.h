@@ -23,6 +23,15 @@ inline RowMatrixXf random_matrix(int rows, int cols, std::uint32_t stream, doubl
   return m;
 }
 
+// normalize each row of log_ref as a log-distribution (log-sum-exp in double)
+inline void normalize_rows(RowMatrixXf& log_ref) {
+  for (Eigen::Index p = 0; p < log_ref.rows(); ++p) {
+    const double m = log_ref.row(p).maxCoeff();
+    const double lse = m + std::log((log_ref.row(p).array().cast<double>() - m).exp().sum());
+    log_ref.row(p).array() -= static_cast<float>(lse);
+  }
+}
+
 // a tilt case where float arithmetic alone fails (6 prompts x 300 candidates, log_ref normalized per prompt):
 // prompts 0-4 have the proxy's best candidate at log_ref - 80 and an impossible candidate (log_ref = -inf) next to
 // it; in prompt 5 the best candidate is impossible and two possible ones tie on the proxy (pi_beta = pi_ref =
@@ -45,11 +54,7 @@ struct HostileTilt {
     log_ref(5, 2) = std::log(1.0f / 3.0f);
     proxy.row(5).setZero();
     proxy(5, 0) = 10.0f;
-    for (int p = 0; p < 6; ++p) {
-      const double m = log_ref.row(p).maxCoeff();
-      const double lse = m + std::log((log_ref.row(p).array().cast<double>() - m).exp().sum());
-      log_ref.row(p).array() -= static_cast<float>(lse);
-    }
+    normalize_rows(log_ref);
   }
 };
 

@@ -37,11 +37,7 @@ bool cuda_or_skip() {
 RowMatrixXf random_log_ref(int P, int K, std::uint32_t stream) {
   RowMatrixXf log_ref = random_matrix(P, K, stream);
   for (int k = 0; k < K; k += 7) log_ref(0, k) = -std::numeric_limits<float>::infinity();
-  for (int p = 0; p < P; ++p) {
-    const double m = log_ref.row(p).maxCoeff();
-    const double lse = m + std::log((log_ref.row(p).array().cast<double>() - m).exp().sum());
-    log_ref.row(p).array() -= static_cast<float>(lse);
-  }
+  test::normalize_rows(log_ref);
   return log_ref;
 }
 
