@@ -17,6 +17,7 @@
 #include "models/policy.h"
 #include "sim/optimizers/adam.h"
 #include "sim/optimizers/policy_eval.h"
+#include "sim/optimizers/policy_gradient.h"
 
 namespace goodhart::bench {
 
@@ -24,9 +25,8 @@ namespace {
 
 constexpr int candidates = 256, dim = 32;
 
-OptimizerConfig w3_optimizer() {
-  OptimizerConfig opt;
-  opt.type = "policy_gradient";
+PolicyGradientConfig w3_optimizer() {
+  PolicyGradientConfig opt;
   opt.policy = "log_linear";
   opt.algorithm = "rloo";
   opt.num_generations = 8;
@@ -61,7 +61,7 @@ ResponseTable candidate_table(const World& world, std::uint64_t seed) {
 // it (Policy::candidate_pass: offsets phi theta, log-softmax), the G draws given pi, the first update's gradient
 // rows (add_feature, fused into the sampling pass in a step), one evaluation; and each one's share of the run
 // (steps x the first three, evaluations x the last)
-nlohmann::json profile_pieces(const World& world, const OptimizerContext& ctx, const OptimizerConfig& opt) {
+nlohmann::json profile_pieces(const World& world, const OptimizerContext& ctx, const PolicyGradientConfig& opt) {
   constexpr int passes = 20;
   Policy policy(world, opt.policy, false);
   policy.set_theta(Eigen::VectorXd::LinSpaced(world.dim, -0.05, 0.05));
@@ -117,7 +117,7 @@ nlohmann::json profile_pieces(const World& world, const OptimizerContext& ctx, c
 }
 
 // the training run through the backend op: one pg_rloo_gradient per step, Adam, an evaluation every eval_every steps
-std::vector<MetricRow> train_through_op(const World& world, const ResponseTable& table, const OptimizerConfig& opt,
+std::vector<MetricRow> train_through_op(const World& world, const ResponseTable& table, const PolicyGradientConfig& opt,
                                         const OptimizerContext& ctx) {
   const PgInput in{&world.features, &world.log_ref, &table.values[v_proxy], opt.num_generations, opt.kl_coef,
                    ctx.seed};
@@ -149,7 +149,7 @@ WorkloadReport run_w3(const WorkloadOptions& opts) {
   wc.seed = opts.seed;
   const World world = make_world(wc);
   const ResponseTable table = candidate_table(world, opts.seed);
-  const OptimizerConfig opt = w3_optimizer();
+  const PolicyGradientConfig opt = w3_optimizer();
   if (!opts.dump_inputs.empty()) {
     const auto dir = open_dump(opts, {{"workload", "w3"}, {"P", P}, {"K", K}, {"d", dim}, {"seed", opts.seed},
                                       {"num_generations", opt.num_generations}, {"kl_coef", opt.kl_coef},
@@ -163,7 +163,7 @@ WorkloadReport run_w3(const WorkloadOptions& opts) {
   Scenario scenario;
   scenario.seed = opts.seed;
   scenario.world = wc;
-  scenario.optimizers = {opt};
+  scenario.optimizers = {optimizer_config("policy_gradient", opt)};
   const Gold gold;    // unused in a categorical world: the table holds every candidate's gold
   const Proxy proxy;  // likewise
   const std::vector<float> no_reference;

@@ -24,8 +24,9 @@ TEST_CASE("each malformed scenario gets its own clear error, exit 2 and no outpu
       {"n_over_pool", "tests/bad/n_over_pool.yaml:10:13: optimizer.n: each n <= pool (16)"},
       {"missing_section", "tests/bad/missing_section.yaml:1:1: world: missing required section"},
       {"syntax", "tests/bad/syntax.yaml:7:39: <syntax>:"},
-      {"bad_enum", "tests/bad/bad_enum.yaml:7:19: optimizer.type: one of best_of_n, kl_optimum, policy_gradient, dpo"},
+      {"bad_enum", "tests/bad/bad_enum.yaml:7:19: optimizer.type: one of best_of_n, dpo, kl_optimum, policy_gradient"},
       {"bad_sweep", "tests/bad/bad_sweep.yaml:10:5: proxy.noise.scale: a number > 0"},
+      {"foreign_key", "tests/bad/foreign_key.yaml:7:40: optimizer.kl_coef: not a key of best_of_n (keys: pool, n, "},
   };
   for (const auto& [name, message] : cases) {
     INFO(name);

@@ -76,7 +76,7 @@ struct Point {
   OptimizerContext ctx() const {
     return {cfg, world, gold, proxy, Backend::cpu, cfg.seed, ref_gold, world.categorical ? &table : nullptr};
   }
-  const OptimizerConfig& opt() const { return cfg.optimizers.at(0); }
+  const DpoConfig& opt() const { return cfg.optimizers.at(0).get<DpoConfig>(); }
 
   // the training pairs as the policy sees them
   PreferencePairs pairs(std::vector<PolicySample>& a, std::vector<PolicySample>& b) const {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/optimizers/best_of_n.h"
+#include "sim/optimizers/kl_optimum.h"
 #include "sim/optimizers/optimizer.h"
 #include "test_helpers.h"
 
@@ -118,7 +120,7 @@ void check_row(const test::PointRun& pr, const MetricRow& m, const Allow& allow)
   } else {
     CHECK(finite(m.ess));
     CHECK(m.ess >= 1.0 - 1e-4);
-    const double most = categorical ? s.world.candidates : optimizer_of(s, m.optimizer).samples;
+    const double most = categorical ? s.world.candidates : optimizer_of(s, m.optimizer).get<KlOptimumConfig>().samples;
     if (!bon) CHECK(m.ess <= most * (1.0 + 1e-4));
   }
   // policy accuracy: empty only when sampled policy pairs never differ, i.e. the policy is (nearly) a point mass
@@ -128,7 +130,7 @@ void check_row(const test::PointRun& pr, const MetricRow& m, const Allow& allow)
   if (std::isnan(m.rm_accuracy_policy)) {
     const double pairs = static_cast<double>((s.eval.accuracy_pairs + P - 1) / P) * P;
     double sum_sq = finite(m.ess) ? 1.0 / m.ess : 0.0;
-    if (ess_empty) sum_sq = bon_rank_weights({static_cast<int>(m.param)}, optimizer_of(s, m.optimizer).pool)
+    if (ess_empty) sum_sq = bon_rank_weights({static_cast<int>(m.param)}, optimizer_of(s, m.optimizer).get<BestOfNConfig>().pool)
                                 .row(0).squaredNorm();
     CHECK((1.0 - sum_sq) * pairs < 20.0);
   } else {
@@ -193,7 +195,7 @@ TEST_CASE("hostile: gaussian kl_optimum at extreme betas, analytic (linear) and 
                            "optimizers:\n"
                            "  - {type: best_of_n, n: [1, 4096], pool: 4096}\n"
                            "  - {type: kl_optimum, beta: [1e-6, 1e-3, 1, 1e3, 1e6], samples: 1024}\n";
-  for (const char* proxy : {"proxy.model=linear", "proxy.model=quadratic", "proxy.type=noisy"}) {
+  for (const char* proxy : {"proxy.model=linear", "proxy.model=quadratic", "proxy={type: noisy}"}) {
     INFO("proxy ", std::string(proxy));
     const auto runs = run_text(body, {proxy});
     check_all(runs);
@@ -228,8 +230,8 @@ TEST_CASE("hostile: kl_budget far below and far above what is reachable") {
     double reachable;  // the largest KL: log M for a pool, unbounded (analytic), exact max for candidates
   };
   for (const Case& c : {Case{gaussian, "proxy.model=linear", 1e300}, Case{gaussian, "proxy.model=quadratic", 0},
-                        Case{gaussian, "proxy.type=noisy", 0}, Case{categorical, "proxy.model=linear", 0},
-                        Case{categorical, "proxy.type=noisy", 0}}) {
+                        Case{gaussian, "proxy={type: noisy}", 0}, Case{categorical, "proxy.model=linear", 0},
+                        Case{categorical, "proxy={type: noisy}", 0}}) {
     CAPTURE(c.proxy);
     CAPTURE(c.body);
     const auto runs = run_text(c.body, {c.proxy});
@@ -418,7 +420,7 @@ TEST_CASE("hostile: categorical pi_ref with underflowing probabilities (ref_logi
     CHECK(m.ess == 1.0);
     CHECK(m.proxy_mean == doctest::Approx(point_mass[0].result.rows[0].proxy_mean));
   }
-  for (const char* proxy : {"proxy.type=noisy", "proxy.model=quadratic"})
+  for (const char* proxy : {"proxy={type: noisy}", "proxy.model=quadratic"})
     check_all(run_text(std::string("world: {type: categorical, dim: 4, prompts: 8, candidates: 64, "
                                    "ref_logit_scale: 50}\n") +
                            small_prefs + fast_eval +

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/optimizers/best_of_n.h"
+#include "sim/optimizers/kl_optimum.h"
 #include "sim/scenario/scenario.h"
 
 using namespace goodhart;
@@ -53,7 +55,6 @@ preferences: {num_pairs: 500, label_noise: 0.1}
 proxy:
   lr: 0.05
   features: [0, 2]
-  noise: {distribution: student_t, shape: 4}
 optimizers:
   - {pool: 256, n: [1, 4, 16]}
   - {type: kl_optimum, target_kl: [0.5, 1]}
@@ -74,19 +75,17 @@ optimizers:
   CHECK(s.preferences.labels == "bradley_terry");
   CHECK(s.proxy.learning_rate == 0.05);
   CHECK(s.proxy.features == std::vector<int>{0, 2});
-  CHECK(s.proxy.noise.distribution == "student_t");
-  CHECK(s.proxy.noise.shape == 4);
   CHECK(s.proxy.epochs == 30);
   REQUIRE(s.optimizers.size() == 3);
   CHECK(s.optimizers[0].name == "best_of_n");
-  CHECK(s.optimizers[0].n == std::vector<int>{1, 4, 16});
-  CHECK(s.optimizers[1].kl_budget == std::vector<double>{0.5, 1});
-  CHECK(s.optimizers[1].beta.empty());
+  CHECK(s.optimizers[0].get<BestOfNConfig>().n == std::vector<int>{1, 4, 16});
+  CHECK(s.optimizers[1].get<KlOptimumConfig>().kl_budget == std::vector<double>{0.5, 1});
+  CHECK(s.optimizers[1].get<KlOptimumConfig>().beta.empty());
   // kl_optimum without beta or kl_budget: logspace(-2, 1, 16)
-  REQUIRE(s.optimizers[2].beta.size() == 16);
-  CHECK(s.optimizers[2].beta.front() == doctest::Approx(0.01));
-  CHECK(s.optimizers[2].beta.back() == doctest::Approx(10.0));
-  CHECK(s.optimizers[2].beta[5] == doctest::Approx(0.1));
+  REQUIRE(s.optimizers[2].get<KlOptimumConfig>().beta.size() == 16);
+  CHECK(s.optimizers[2].get<KlOptimumConfig>().beta.front() == doctest::Approx(0.01));
+  CHECK(s.optimizers[2].get<KlOptimumConfig>().beta.back() == doctest::Approx(10.0));
+  CHECK(s.optimizers[2].get<KlOptimumConfig>().beta[5] == doctest::Approx(0.1));
   CHECK(s.eval.accuracy_pairs == 4096);
   CHECK(s.output.dir.empty());
   CHECK(s.sweep.parameters.empty());
@@ -94,7 +93,7 @@ optimizers:
 
 TEST_CASE("the default n grid stops at a smaller pool") {
   Scenario s = load_scenario_text(kHead + "optimizer: {pool: 20}\n", "t.yaml");
-  CHECK(s.optimizers[0].n == std::vector<int>{1, 2, 4, 8, 16});
+  CHECK(s.optimizers[0].get<BestOfNConfig>().n == std::vector<int>{1, 2, 4, 8, 16});
 }
 
 TEST_CASE("to_json has canonical keys, every field, optimizers as a list and no sweep") {
@@ -103,8 +102,13 @@ TEST_CASE("to_json has canonical keys, every field, optimizers as a list and no 
   CHECK(j["optimizers"].is_array());
   CHECK(j["optimizers"][0]["pool"] == 64);
   CHECK(j["proxy"]["learning_rate"] == 1e-2);
-  CHECK(j["proxy"]["noise"]["shape"] == 3.0);
-  CHECK(j["world"]["ref_feature_weights"].is_array());
+  // only the chosen types' keys: a learned proxy has no noise, a gaussian world no categorical keys
+  CHECK(!j["proxy"].contains("noise"));
+  CHECK(!j["world"].contains("ref_feature_weights"));
+  CHECK(j["world"]["scale"].is_array());
+  const nlohmann::json noisy = to_json(load_scenario_text(kHead + kOptimizer, "t.yaml", {"proxy={type: noisy}"}));
+  CHECK(noisy["proxy"]["noise"]["shape"] == 3.0);
+  CHECK(!noisy["proxy"].contains("learning_rate"));
   CHECK(!j.contains("sweep"));
   CHECK(!j.contains("optimizer"));
   CHECK(point_id(s).size() == 16);
@@ -165,7 +169,7 @@ TEST_CASE("a YAML syntax error is located") {
 
 TEST_CASE("an unknown enum value lists the allowed ones") {
   CHECK(error_of(kHead + "optimizer:\n  type: best_of_m\n") ==
-        "t.yaml:8:9: optimizer.type: one of best_of_n, kl_optimum, policy_gradient, dpo, got 'best_of_m'");
+        "t.yaml:8:9: optimizer.type: one of best_of_n, dpo, kl_optimum, policy_gradient, got 'best_of_m'");
 }
 
 TEST_CASE("an alias and its canonical key together are an error naming both") {
@@ -188,7 +192,7 @@ TEST_CASE("overrides are applied and validated like file keys") {
                                   {"preferences.label_noise=0.25", "proxy.lr=0.3", "optimizer.n=[1, 8]"});
   CHECK(s.preferences.label_noise == 0.25);
   CHECK(s.proxy.learning_rate == 0.3);
-  CHECK(s.optimizers[0].n == std::vector<int>{1, 8});
+  CHECK(s.optimizers[0].get<BestOfNConfig>().n == std::vector<int>{1, 8});
   CHECK(error_of(kHead + kOptimizer, {"preferences.label_noise=0.9"}) ==
         "<command line>: preferences.label_noise: a probability in [0, 0.5], got 0.9");
   CHECK(error_of(kHead + kOptimizer, {"optimizer.n=[1, 128]"}) ==
@@ -201,17 +205,22 @@ TEST_CASE("an override replaces an alias spelled in the file") {
   CHECK(s.preferences.n_pairs == 9);
 }
 
-TEST_CASE("overrides address entries of optimizers, or all of them through optimizer.") {
+TEST_CASE("overrides address entries of optimizers, or all of them that read the key through optimizer.") {
   std::string yaml = kHead + "optimizers:\n  - {type: best_of_n}\n  - {type: kl_optimum}\n";
   Scenario s = load_scenario_text(yaml, "t.yaml", {"optimizer.pool=128", "optimizers[1].beta=[0.5]"});
-  CHECK(s.optimizers[0].pool == 128);
-  CHECK(s.optimizers[1].pool == 128);
-  CHECK(s.optimizers[1].beta == std::vector<double>{0.5});
-  s = load_scenario_text(yaml, "t.yaml", {"optimizers.0.samples=10"});
-  CHECK(s.optimizers[0].samples == 10);
+  CHECK(s.optimizers[0].get<BestOfNConfig>().pool == 128);  // kl_optimum has no pool: untouched, no error
+  CHECK(s.optimizers[1].get<KlOptimumConfig>().beta == std::vector<double>{0.5});
+  s = load_scenario_text(yaml, "t.yaml", {"optimizers.1.samples=10"});
+  CHECK(s.optimizers[1].get<KlOptimumConfig>().samples == 10);
+  CHECK(error_of(yaml, {"optimizer.name=x"}) ==  // a common key reaches every entry
+        "<command line>: optimizers[1].name: a name unique among optimizers, but 'x' is also optimizers[0]'s");
   CHECK(error_of(yaml, {"optimizers[2].beta=1"}) ==
         "<command line>: optimizers[2].beta: an index below 2 for the list optimizers");
-  CHECK(error_of(yaml, {"optimizers[0].samples=1"}) == "<command line>: optimizers[0].samples: an integer >= 2, got 1");
+  CHECK(error_of(yaml, {"optimizers[1].samples=1"}) == "<command line>: optimizers[1].samples: an integer >= 2, got 1");
+  CHECK(error_of(yaml, {"optimizers[0].samples=10"}).starts_with(
+      "<command line>: optimizers[0].samples: not a key of best_of_n (keys: "));
+  CHECK(error_of(yaml, {"optimizer.steps=10"}).starts_with(
+      "<command line>: optimizers[0].steps: not a key of best_of_n (keys: "));
 }
 
 TEST_CASE("a file that cannot be read is an error") {
@@ -251,8 +260,8 @@ TEST_CASE("a zip sweep pairs values element-wise") {
 )",
                                   "t.yaml");
   REQUIRE(points.size() == 2);
-  CHECK(points[1].config.optimizers[0].pool == 32);
-  CHECK(points[1].config.optimizers[0].n == std::vector<int>{2, 32});
+  CHECK(points[1].config.optimizers[0].get<BestOfNConfig>().pool == 32);
+  CHECK(points[1].config.optimizers[0].get<BestOfNConfig>().n == std::vector<int>{2, 32});
   CHECK(points[1].swept[1].second == "[2, 32]");
 }
 

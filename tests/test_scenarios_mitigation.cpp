@@ -143,10 +143,10 @@ TEST_CASE("mitigation scenario: world.normalize_features puts every candidate on
   // pi_ref's logits see the normalized features; both are normalized distributions
   CHECK(unit.world.log_ref.row(0).array().exp().sum() == doctest::Approx(1.0));
   CHECK((unit.world.log_ref - raw.world.log_ref).cwiseAbs().maxCoeff() > 1e-3);
-  // the gaussian world ignores the key
-  const Built g = build("world: {type: gaussian, dim: 3, normalize_features: true}\ngold: {type: linear}\n"
-                        "proxy: {type: learned}\noptimizer: {type: best_of_n, n: [1]}\n");
-  CHECK(g.world.features.size() == 0);
+  // the gaussian world has no such key: an error, not silently ignored
+  CHECK_THROWS_WITH_AS(build("world: {type: gaussian, dim: 3, normalize_features: true}\ngold: {type: linear}\n"
+                             "proxy: {type: learned}\noptimizer: {type: best_of_n, n: [1]}\n"),
+                       doctest::Contains("world.normalize_features: not a key of gaussian"), ScenarioError);
 }
 
 TEST_CASE("mitigation scenario: ensembles_coste - WCO keeps best-of-n gold up; WCO and UWO stop PPO's collapse") {

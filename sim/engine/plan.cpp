@@ -1,11 +1,14 @@
 // plan.cpp — the estimates behind `goodhart plan`.
-// Contract: see plan.h. The per-response cost is a round figure measured on a 2-core x86-64 machine.
+// Contract: see plan.h; each optimizer's share comes from its registration (registry.h). The per-response cost is
+// a round figure measured on a 2-core x86-64 machine.
 #include "sim/engine/plan.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <ostream>
+
+#include "sim/optimizers/registry.h"
 
 namespace goodhart {
 
@@ -55,34 +58,12 @@ PlanEstimate estimate_point(const Scenario& s, int threads) {
                                                                                           : std::vector<int>{}));
   PlanEstimate e;
   double parallel_responses = 0.0;
-  const bool categorical = w.type == "categorical";
-  if (categorical) e.bytes += P * w.candidates * (d + 8) * 4.0;
+  if (w.type == "categorical") e.bytes += P * w.candidates * (d + 8) * 4.0;
   for (const OptimizerConfig& o : s.optimizers) {
-    const double grid = o.type == "best_of_n" ? o.n.size() : o.beta.size() + o.kl_budget.size();
-    if (o.type == "policy_gradient" || o.type == "dpo") {
-      // each step touches every prompt's generations (policy_gradient) or a minibatch of pairs (dpo), and in the
-      // categorical world each prompt's K candidate logits; each evaluation sums over the candidates or draws
-      const double runs = o.type == "dpo" ? std::max<double>(1.0, o.beta.size()) : 1.0;
-      const double per_step = o.type == "dpo" ? 2.0 * o.batch_size : P * o.num_generations;
-      const double logits = categorical ? P * w.candidates : 0.0;
-      const double evals = o.steps / static_cast<double>(o.eval_every) + 2.0;
-      const double eval_work = categorical ? P * w.candidates : P * o.samples;
-      e.seconds += runs * (o.steps * (per_step + logits) * (d + 4) + evals * eval_work * 40.0) * 2e-9;
-      e.bytes = std::max(e.bytes, (categorical ? P * w.candidates * (d + 8) * 4.0 : 0.0) +
-                                      threads * o.samples * (d + 8) * 4.0);
-      continue;
-    }
-    if (categorical) {
-      e.bytes = std::max(e.bytes, P * w.candidates * (d + 8) * 4.0 + P * grid * 9 * 8.0);
-      e.seconds += P * w.candidates * grid * (o.kl_budget.empty() ? 1 : 60) * 5e-9;
-    } else if (o.type == "best_of_n") {
-      parallel_responses += P * o.pool;
-      e.bytes = std::max(e.bytes, threads * o.pool * (d + 16) * 4.0 + 2.0 * grid * o.pool * 8.0);
-      e.seconds += P * o.pool * (grid * 8 + 30) * 1e-9 / threads;
-    } else {
-      parallel_responses += P * o.samples * grid;
-      e.bytes = std::max(e.bytes, P * o.samples * 8 * 4.0 + threads * o.samples * (d + 8) * 4.0);
-    }
+    const OptimizerCost c = optimizer_type(o.type).cost(o, s, threads);
+    e.bytes = std::max(e.bytes, c.bytes);
+    e.seconds += c.seconds;
+    parallel_responses += c.parallel_responses;
   }
   const double serial_responses = 2.0 * (s.preferences.n_pairs + s.preferences.heldout_pairs) +
                                   2.0 * s.eval.standardize_samples + 2.0 * s.eval.accuracy_pairs;

@@ -5,10 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <optional>
 
 #include "models/preferences.h"
-#include "sim/optimizers/optimizer.h"
+#include "sim/optimizers/registry.h"
 
 namespace goodhart {
 
@@ -83,28 +82,23 @@ PointResult run_point(const RunSpec& spec, Backend backend) {
   const Gold gold = make_gold(cfg.gold, world, cfg.eval.standardize_samples);
   const Proxy proxy =
       make_proxy(cfg.proxy, cfg.preferences, cfg.eval, world, gold, cfg.gold.standardize, backend, cfg.seed);
-  // early stopping's validation RM, fitted to the held-out pairs, only when an optimizer asks for it
-  const bool early_stopping = std::any_of(cfg.optimizers.begin(), cfg.optimizers.end(),
-                                          [](const OptimizerConfig& o) { return o.early_stopping != "none"; });
-  std::optional<Proxy> validation;
-  if (early_stopping)
-    validation = make_proxy(cfg.proxy, cfg.preferences, cfg.eval, world, gold, cfg.gold.standardize, backend,
-                            cfg.seed, ProxyData::heldout);
+  // early stopping's validation RM, fitted to the held-out pairs when an optimizer first asks for it
+  const LazyProxy validation([&] {
+    return make_proxy(cfg.proxy, cfg.preferences, cfg.eval, world, gold, cfg.gold.standardize, backend, cfg.seed,
+                      ProxyData::heldout);
+  });
   // what every optimizer shares
   const std::vector<float> ref_gold = reference_gold(cfg, world, gold, backend);
   ResponseTable candidates;
   if (world.categorical) candidates = candidate_table(world, gold, proxy, backend, cfg.seed);
   const OptimizerContext ctx{cfg, world, gold, proxy, backend, cfg.seed, ref_gold,
-                             world.categorical ? &candidates : nullptr, validation ? &*validation : nullptr};
+                             world.categorical ? &candidates : nullptr, &validation};
   PointResult result;
   result.rm_heldout_accuracy = proxy.heldout_accuracy;
   result.rm_accuracy_ref = accuracy_on_reference(cfg, world, gold, proxy, backend);
   // the optimizers, in scenario order
   for (const OptimizerConfig& opt : cfg.optimizers) {
-    std::vector<MetricRow> rows = opt.type == "best_of_n"         ? run_best_of_n(opt, ctx)
-                                  : opt.type == "kl_optimum"      ? run_kl_optimum(opt, ctx)
-                                  : opt.type == "policy_gradient" ? run_policy_gradient(opt, ctx)
-                                                                  : run_dpo(opt, ctx);
+    std::vector<MetricRow> rows = optimizer_type(opt.type).run(opt, ctx);
     for (MetricRow& row : rows) {
       row.optimizer = opt.name.empty() ? opt.type : opt.name;
       row.rm_accuracy_ref = result.rm_accuracy_ref;

@@ -8,7 +8,8 @@
 #include <cmath>
 #include <numeric>
 
-#include "sim/optimizers/optimizer.h"
+#include "sim/optimizers/best_of_n.h"
+#include "sim/optimizers/registry.h"
 
 namespace goodhart {
 
@@ -50,7 +51,7 @@ int pairs_per_prompt(const OptimizerContext& ctx) {
 }
 
 // gaussian world: one pool of N pi_ref draws per prompt, the unbiased estimator over the n grid
-std::vector<std::vector<PromptStats>> pool_estimates(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+std::vector<std::vector<PromptStats>> pool_estimates(const BestOfNConfig& opt, const OptimizerContext& ctx) {
   const int N = opt.pool, G = static_cast<int>(opt.n.size()), P = ctx.world.prompts;
   const Eigen::MatrixXd weights = bon_rank_weights(opt.n, N);
   std::vector<std::vector<double>> cumulative(G, std::vector<double>(N));
@@ -100,7 +101,7 @@ std::vector<std::vector<PromptStats>> pool_estimates(const OptimizerConfig& opt,
 }
 
 // categorical world: the exact best-of-n distribution over each prompt's candidates
-std::vector<std::vector<PromptStats>> exact_distribution(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+std::vector<std::vector<PromptStats>> exact_distribution(const BestOfNConfig& opt, const OptimizerContext& ctx) {
   const ResponseTable& t = *ctx.candidates;
   const int G = static_cast<int>(opt.n.size()), P = ctx.world.prompts, K = ctx.world.candidates;
   std::vector<std::vector<PromptStats>> stats(G, std::vector<PromptStats>(P));
@@ -146,7 +147,7 @@ std::vector<std::vector<PromptStats>> exact_distribution(const OptimizerConfig& 
 
 }  // namespace
 
-std::vector<MetricRow> run_best_of_n(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+std::vector<MetricRow> run_best_of_n(const BestOfNConfig& opt, const OptimizerContext& ctx) {
   const auto stats = ctx.candidates ? exact_distribution(opt, ctx) : pool_estimates(opt, ctx);
   std::vector<MetricRow> rows;
   for (std::size_t g = 0; g < opt.n.size(); ++g) {
@@ -162,5 +163,60 @@ std::vector<MetricRow> run_best_of_n(const OptimizerConfig& opt, const Optimizer
   }
   return rows;
 }
+
+
+namespace {
+
+// the default grid stops at the pool, so that a smaller pool alone is a valid setting
+void resolve(BestOfNConfig& c, const std::vector<std::string>& given) {
+  if (std::find(given.begin(), given.end(), "n") == given.end()) std::erase_if(c.n, [&](int n) { return n > c.pool; });
+}
+
+// n: at least one, increasing, within the pool
+void validate(const BestOfNConfig& c, const Scenario&, const Check& k, const std::string& path) {
+  const std::string key = path + ".n";
+  if (c.n.empty()) k.fail(key, "at least one n");
+  for (std::size_t i = 0; i < c.n.size(); ++i) {
+    const std::string loc = Check::element(key, i);
+    if (c.n[i] > c.pool)
+      k.fail(key,
+             "each n <= pool (" + std::to_string(c.pool) + "), got " + std::to_string(c.n[i]) + ", larger than the pool",
+             loc);
+    if (i > 0 && c.n[i] <= c.n[i - 1])
+      k.fail(key, "strictly increasing values, got " + std::to_string(c.n[i]) + " after " + std::to_string(c.n[i - 1]),
+             loc);
+  }
+}
+
+// gaussian world: a pool per prompt, drawn and scored across threads; categorical: a pass over the candidates
+OptimizerCost cost(const BestOfNConfig& c, const Scenario& s, int threads) {
+  const WorldConfig& w = s.world;
+  const double P = w.prompts, d = w.dim, grid = c.n.size();
+  if (w.type == "categorical")
+    return {P * w.candidates * (d + 8) * 4.0 + P * grid * 9 * 8.0, P * w.candidates * grid * 5e-9, 0.0};
+  return {threads * c.pool * (d + 16) * 4.0 + 2.0 * grid * c.pool * 8.0, P * c.pool * (grid * 8 + 30) * 1e-9 / threads,
+          P * c.pool};
+}
+
+using B = BestOfNConfig;
+const OptimizerRegistration<B> registered(
+    "best_of_n",
+    "the best of n pi_ref samples by proxy, for each n of a grid: the unbiased estimator over one pool of `pool` "
+    "samples per prompt (gaussian world), the exact best-of-n distribution over the candidates (categorical world)",
+    {{
+        field<B>("pool", &B::pool, "gaussian world: N pi_ref samples per prompt. Unused in the categorical world",
+                 within(1, 1 << 20, "an integer in [1, 2^20]")),
+        field<B>("n", &B::n, "the grid. When `n` is not given, the default grid stops at `pool`", at_least(1))
+            .shown_default("1, 2, 4, ..., 4096 (powers of 2 up to `pool`)")
+            .allowed("strictly increasing, each in [1, pool]"),
+        field<B>("ref_logprob_weight", &B::ref_logprob_weight,
+                 "alpha > 0 selects argmax proxy + alpha log pi_ref (regularized best-of-n, Jinnai et al. 2024): "
+                 "favours likely responses. The KL formula log n - (n-1)/n still holds (any tie-free score); the "
+                 "categorical world's exact KL shows the saving",
+                 non_negative()),
+    }},
+    validate, resolve, run_best_of_n, cost);
+
+}  // namespace
 
 }  // namespace goodhart

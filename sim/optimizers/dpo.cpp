@@ -22,6 +22,7 @@
 
 #include "models/preferences.h"
 #include "sim/optimizers/dpo.h"
+#include "sim/optimizers/registry.h"
 #include "sim/optimizers/adam.h"
 #include "sim/optimizers/policy_eval.h"
 
@@ -125,7 +126,7 @@ double batch_loss(const Policy& policy, const std::vector<PolicySample>& a, cons
 }
 
 void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
-           const Eigen::VectorXd& label, const OptimizerConfig& opt, double beta, std::uint64_t seed,
+           const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
            const std::function<void(int)>& on_eval) {
   std::function<bool(int)> go;
   if (on_eval)
@@ -137,7 +138,7 @@ void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector
 }
 
 void train_until(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
-                 const Eigen::VectorXd& label, const OptimizerConfig& opt, double beta, std::uint64_t seed,
+                 const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
                  const std::function<bool(int)>& on_eval) {
   const bool ipo = opt.loss_type == "ipo";
   const int n = static_cast<int>(a.size()), batch_size = opt.batch_size;
@@ -197,7 +198,7 @@ double implicit_accuracy(const Policy& policy, const std::vector<PolicySample>& 
 
 }  // namespace dpo_detail
 
-std::vector<MetricRow> run_dpo(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+std::vector<MetricRow> run_dpo(const DpoConfig& opt, const OptimizerContext& ctx) {
   using namespace dpo_detail;
   const PreferenceConfig& prefs = ctx.config.preferences;
   // the proxy's training pairs (the same call, so the same pairs) and the held-out pairs
@@ -218,7 +219,7 @@ std::vector<MetricRow> run_dpo(const OptimizerConfig& opt, const OptimizerContex
     test_b = train_b;
   }
   // one run per beta, from pi_ref
-  const std::vector<double> betas = opt.beta.empty() ? std::vector<double>{0.1} : opt.beta;
+  const std::vector<double>& betas = opt.beta;
   std::vector<MetricRow> rows;
   std::optional<ValidationSignal> signal;
   if (opt.early_stopping == "heldout_proxy") signal.emplace(ctx);
@@ -244,5 +245,46 @@ std::vector<MetricRow> run_dpo(const OptimizerConfig& opt, const OptimizerContex
   }
   return rows;
 }
+
+
+namespace {
+
+void resolve(DpoConfig& c, const std::vector<std::string>&) {
+  if (c.beta.empty()) c.beta = {0.1};
+}
+
+void validate(const DpoConfig& c, const Scenario& s, const Check& k, const std::string& path) {
+  if (s.proxy.type != "learned")
+    k.fail(path + ".type", "dpo trains on the preference pairs: proxy.type learned (its preferences section)");
+  validate_training(c, s, k, path);
+}
+
+// each step a minibatch of pairs, and in the categorical world each prompt's K candidate logits; each evaluation
+// sums over the candidates or draws
+OptimizerCost cost(const DpoConfig& c, const Scenario& s, int threads) {
+  return training_cost(c, s, threads, std::max<double>(1.0, c.beta.size()), 2.0 * c.batch_size);
+}
+
+using D = DpoConfig;
+Table table() {
+  Table t{training_fields<D>()};
+  t.fields.push_back(field<D>("beta", &D::beta, "DPO's beta; one training run per value", positive()));
+  t.fields.push_back(field<D>("loss_type", &D::loss_type,
+                              "sigmoid: DPO's -log sigmoid(beta h); ipo: IPO's (h - 1/(2 beta))^2, h the difference "
+                              "of the pair's log-ratios",
+                              one_of({"sigmoid", "ipo"})));
+  t.fields.push_back(field<D>("batch_size", &D::batch_size, "pairs per step (a fresh permutation per epoch)",
+                              at_least(1)));
+  return t;
+}
+
+const OptimizerRegistration<D> registered(
+    "dpo",
+    "DPO (Rafailov et al. 2023, loss_type sigmoid) or IPO (Azar et al. 2023, ipo) on the scenario's training "
+    "preference pairs, one run per beta; rows as for policy_gradient, plus implicit_accuracy on the held-out pairs. "
+    "Needs a learned proxy's preferences; the proxy itself is not used",
+    table(), validate, resolve, run_dpo, cost);
+
+}  // namespace
 
 }  // namespace goodhart

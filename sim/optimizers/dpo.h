@@ -1,5 +1,6 @@
-// dpo.h — the pieces of DPO and IPO training (sim/optimizers/dpo.cpp), declared for the tests that check them.
-// Contract: run_dpo (optimizer.h) is the entry point; these are its steps, pure functions of their arguments.
+// dpo.h — DPO and IPO on the scenario's preference pairs (sim/optimizers/dpo.cpp): the entry point, and its steps,
+// declared for the tests that check them.
+// Contract: run_dpo is the entry point; the dpo_detail functions are its steps, pure functions of their arguments.
 #pragma once
 
 #include <cstdint>
@@ -8,9 +9,19 @@
 
 #include "models/policy.h"
 #include "models/preferences.h"
-#include "sim/scenario/config.h"
+#include "sim/optimizers/optimizer.h"
+#include "sim/optimizers/training.h"
 
 namespace goodhart {
+
+struct DpoConfig : TrainingConfig {
+  std::vector<double> beta = {0.1};    // DPO's beta, one training run per value
+  std::string loss_type = "sigmoid";   // sigmoid (DPO) | ipo
+  int batch_size = 64;                 // pairs per step
+};
+
+// a policy trained on the preference pairs (no proxy): one row per evaluation, for each beta in turn
+std::vector<MetricRow> run_dpo(const DpoConfig& opt, const OptimizerContext& ctx);
 
 namespace dpo_detail {
 
@@ -26,12 +37,12 @@ double batch_loss(const Policy& policy, const std::vector<PolicySample>& a, cons
 
 // trains `policy` in place from its current theta; on_eval(step) at step 0, every eval_every steps and the last
 void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
-           const Eigen::VectorXd& label, const OptimizerConfig& opt, double beta, std::uint64_t seed,
+           const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
            const std::function<void(int)>& on_eval);
 
 // the same, stopping after an evaluation for which on_eval(step) returns false
 void train_until(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
-                 const Eigen::VectorXd& label, const OptimizerConfig& opt, double beta, std::uint64_t seed,
+                 const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
                  const std::function<bool(int)>& on_eval);
 
 // fraction of pairs whose implicit reward difference beta h(a, b) has the sign of the label (ties, |h| <= 1e-10,

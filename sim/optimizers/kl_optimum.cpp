@@ -7,7 +7,9 @@
 #include <cmath>
 #include <numeric>
 
-#include "sim/optimizers/optimizer.h"
+#include "sim/optimizers/kl_optimum.h"
+#include "sim/optimizers/registry.h"
+#include "sim/scenario/internal.h"
 
 namespace goodhart {
 
@@ -86,7 +88,7 @@ std::vector<std::vector<PromptStats>> tilt_table(const ResponseTable& t, const s
 }
 
 // gaussian world: a pi_ref pool of `samples` draws per prompt as a table with uniform reference weights
-ResponseTable gaussian_pool(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+ResponseTable gaussian_pool(const KlOptimumConfig& opt, const OptimizerContext& ctx) {
   const int P = ctx.world.prompts, M = opt.samples;
   ResponseTable t;
   t.log_ref = RowMatrixXf::Constant(P, M, static_cast<float>(-std::log(static_cast<double>(M))));
@@ -105,7 +107,7 @@ ResponseTable gaussian_pool(const OptimizerConfig& opt, const OptimizerContext& 
 }
 
 // gaussian world, linear proxy a . y + c: exact draws from N(mu + s^2 a / beta, s^2), the same z for every beta
-std::vector<std::vector<PromptStats>> tilted_gaussian(const OptimizerConfig& opt, const OptimizerContext& ctx,
+std::vector<std::vector<PromptStats>> tilted_gaussian(const KlOptimumConfig& opt, const OptimizerContext& ctx,
                                                       const Eigen::VectorXd& a, const std::vector<double>& betas) {
   const int P = ctx.world.prompts, M = opt.samples, B = static_cast<int>(betas.size());
   const Eigen::VectorXd s2 = ctx.world.scale.array().square();
@@ -137,7 +139,7 @@ std::vector<std::vector<PromptStats>> tilted_gaussian(const OptimizerConfig& opt
 
 }  // namespace
 
-std::vector<MetricRow> run_kl_optimum(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+std::vector<MetricRow> run_kl_optimum(const KlOptimumConfig& opt, const OptimizerContext& ctx) {
   Eigen::VectorXd a;
   double c = 0.0;
   const bool analytic = !ctx.candidates && ctx.proxy.linear_in_features(ctx.world.dim, a, c);
@@ -166,5 +168,55 @@ std::vector<MetricRow> run_kl_optimum(const OptimizerConfig& opt, const Optimize
   }
   return rows;
 }
+
+
+namespace {
+
+// no beta and no budget: 16 betas logspace(-2, 1)
+void resolve(KlOptimumConfig& c, const std::vector<std::string>&) {
+  if (c.beta.empty() && c.kl_budget.empty()) c.beta = scenario_detail::logspace(-2.0, 1.0, 16);
+}
+
+void validate(const KlOptimumConfig& c, const Scenario&, const Check& k, const std::string& path) {
+  if (!c.beta.empty() && !c.kl_budget.empty()) k.fail(path + ".kl_budget", "either beta or kl_budget, not both");
+  if (c.beta.empty() && c.kl_budget.empty()) k.fail(path + ".beta", "at least one beta or kl_budget");
+}
+
+// categorical: a tilt pass per beta (60 per budget, for the root finding); gaussian: a pool per beta
+OptimizerCost cost(const KlOptimumConfig& c, const Scenario& s, int threads) {
+  const WorldConfig& w = s.world;
+  const double P = w.prompts, d = w.dim, grid = c.beta.size() + c.kl_budget.size();
+  if (w.type == "categorical")
+    return {P * w.candidates * (d + 8) * 4.0 + P * grid * 9 * 8.0,
+            P * w.candidates * grid * (c.kl_budget.empty() ? 1 : 60) * 5e-9, 0.0};
+  return {P * c.samples * 8 * 4.0 + threads * c.samples * (d + 8) * 4.0, 0.0, P * c.samples * grid};
+}
+
+using K = KlOptimumConfig;
+const OptimizerRegistration<K> registered(
+    "kl_optimum",
+    "the exact solution of max E[proxy] - beta KL, pi_beta ∝ pi_ref exp(proxy / beta), over a beta grid or at the "
+    "beta meeting each KL budget: exact sums (categorical world), the exact tilted gaussian of a linear proxy, or "
+    "self-normalized importance sampling with its effective sample size",
+    {{
+        field<K>("beta", &K::beta,
+                 "beta values. With both `beta` and `kl_budget` empty: 16 values logspace(-2, 1) (0.01 to 10); an "
+                 "explicit `beta: []` gets the same",
+                 positive()),
+        field<K>("kl_budget", &K::kl_budget,
+                 "KL targets; the beta meeting each is solved for (bisection in log beta over a bracket scaled to "
+                 "the proxy's spread)",
+                 positive())
+            .alias("target_kl")
+            .allowed("each > 0; not together with `beta`"),
+        field<K>("samples", &K::samples,
+                 "gaussian world: draws per prompt (exact draws for a linear proxy, else the importance-sampling "
+                 "pool). Unused in the categorical world",
+                 at_least(2))
+            .alias("n_samples"),
+    }},
+    validate, resolve, run_kl_optimum, cost);
+
+}  // namespace
 
 }  // namespace goodhart

@@ -1,8 +1,12 @@
-// optimizer.h — what every optimizer receives for one sweep point, and the optimizers' entry points.
+// optimizer.h — what every optimizer receives for one sweep point (each optimizer's entry point is in its own
+// header, and registry.h finds it by name).
 // Contract: an optimizer reads the context (never changes it) and returns one MetricRow per grid value, in
 // grid order, with every draw keyed by (seed, stream, prompt, ...), so rows are identical at any thread count.
 #pragma once
 
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include "models/proxy.h"
@@ -18,6 +22,21 @@ struct ResponseTable {
   RowMatrixXf values[value_columns];
 };
 
+// a proxy made on first use: early stopping's validation RM, fitted only when an optimizer asks for it
+class LazyProxy {
+ public:
+  explicit LazyProxy(std::function<Proxy()> make) : make_(std::move(make)) {}
+  const Proxy& get() const {
+    std::call_once(once_, [&] { proxy_.emplace(make_()); });
+    return *proxy_;
+  }
+
+ private:
+  std::function<Proxy()> make_;
+  mutable std::once_flag once_;
+  mutable std::optional<Proxy> proxy_;
+};
+
 struct OptimizerContext {
   const Scenario& config;
   const World& world;
@@ -27,17 +46,9 @@ struct OptimizerContext {
   std::uint64_t seed;
   const std::vector<float>& reference_gold;  // sorted gold values of pi_ref draws (gaussian world win rates)
   const ResponseTable* candidates;           // categorical world: every candidate; else null
-  // early stopping's validation RM (make_proxy with ProxyData::heldout): null unless an optimizer of the scenario
-  // has early_stopping heldout_proxy
-  const Proxy* validation = nullptr;
+  // early stopping's validation RM (make_proxy with ProxyData::heldout), fitted on first use
+  const LazyProxy* validation = nullptr;
 };
-
-std::vector<MetricRow> run_best_of_n(const OptimizerConfig& opt, const OptimizerContext& ctx);
-std::vector<MetricRow> run_kl_optimum(const OptimizerConfig& opt, const OptimizerContext& ctx);
-// a policy trained against the proxy: one row per evaluation (param_name "step"), the first at step 0
-std::vector<MetricRow> run_policy_gradient(const OptimizerConfig& opt, const OptimizerContext& ctx);
-// a policy trained on the preference pairs (no proxy): one row per evaluation, for each beta in turn
-std::vector<MetricRow> run_dpo(const OptimizerConfig& opt, const OptimizerContext& ctx);
 
 // fill one row of a table's value columns from scored responses (win from reference_gold when given)
 void fill_value_row(const Eigen::VectorXf& proxy, const Eigen::VectorXf& gold, const Eigen::VectorXf& win,

@@ -82,9 +82,9 @@ ValidationSignal::ValidationSignal(const OptimizerContext& ctx) : ctx_(ctx) {
   if (!ctx.candidates) return;
   const int P = ctx.world.prompts, K = ctx.world.candidates;
   Responses r;
-  all_candidates(ctx.world, ctx.gold, ctx.validation->needs(), ctx.backend, ctx.seed, r);
+  all_candidates(ctx.world, ctx.gold, ctx.validation->get().needs(), ctx.backend, ctx.seed, r);
   Eigen::VectorXf f(r.size());
-  ctx.validation->score(ctx.backend, r, f);
+  ctx.validation->get().score(ctx.backend, r, f);
   candidate_scores_.resize(P, K);
   for (int p = 0; p < P; ++p) candidate_scores_.row(p) = f.segment(static_cast<Eigen::Index>(p) * K, K).transpose();
 }
@@ -107,10 +107,10 @@ double ValidationSignal::mean(const Policy& policy, int samples) const {
       for (Eigen::Index k = 0; k < lp.size(); ++k) s += std::exp(lp(k)) * candidate_scores_(p, k);
     } else {
       Responses r;
-      draw_scaled_responses(ctx.world, mean, scale, ctx.gold, ctx.validation->needs(), ctx.backend, ctx.seed,
+      draw_scaled_responses(ctx.world, mean, scale, ctx.gold, ctx.validation->get().needs(), ctx.backend, ctx.seed,
                             stream_id(Stream::pool), p, 0, samples, r);
       Eigen::VectorXf f(samples);
-      ctx.validation->score(ctx.backend, r, f);
+      ctx.validation->get().score(ctx.backend, r, f);
       for (int i = 0; i < samples; ++i) s += static_cast<double>(f(i)) / samples;
     }
     slot[static_cast<std::size_t>(p)] = s;

@@ -51,6 +51,8 @@
 
 #include "models/policy.h"
 #include "sim/optimizers/adam.h"
+#include "sim/optimizers/policy_gradient.h"
+#include "sim/optimizers/registry.h"
 #include "sim/optimizers/policy_eval.h"
 
 namespace goodhart {
@@ -118,7 +120,7 @@ struct Batch {
 };
 
 struct Trainer {
-  const OptimizerConfig& opt;
+  const PolicyGradientConfig& opt;
   const OptimizerContext& ctx;
   Policy policy;
   Algorithm algorithm;
@@ -138,7 +140,7 @@ struct Trainer {
   const bool first_update_sums_to_zero =
       algorithm != Algorithm::reinforce && minibatches == 1 && opt.kl_in == "reward";
 
-  Trainer(const OptimizerConfig& o, const OptimizerContext& c)
+  Trainer(const PolicyGradientConfig& o, const OptimizerContext& c)
       : opt(o), ctx(c), policy(c.world, o.policy, o.learn_scale), algorithm(parse_algorithm(o.algorithm)),
         estimator(parse_estimator(o.kl_estimator)), P(c.world.prompts), G(o.num_generations), kl_coef(o.kl_coef) {
     if (o.early_stopping == "heldout_proxy") signal.emplace(c);
@@ -383,9 +385,84 @@ struct Trainer {
 
 }  // namespace
 
-std::vector<MetricRow> run_policy_gradient(const OptimizerConfig& opt, const OptimizerContext& ctx) {
+std::vector<MetricRow> run_policy_gradient(const PolicyGradientConfig& opt, const OptimizerContext& ctx) {
   Trainer trainer(opt, ctx);
   return trainer.run();
 }
+
+
+namespace {
+
+void validate(const PolicyGradientConfig& c, const Scenario& s, const Check& k, const std::string& path) {
+  // rloo, ppo and grpo baselines come from the prompt's other generations
+  k.at_least(c.num_generations, c.algorithm == "reinforce" ? 1 : 2, path + ".num_generations");
+  if (c.num_mini_batches > c.num_generations && (c.algorithm == "ppo" || c.algorithm == "grpo"))
+    k.fail(path + ".num_mini_batches", "at most num_generations (" + std::to_string(c.num_generations) +
+                                           "): minibatches split each prompt's generations");
+  validate_training(c, s, k, path);
+}
+
+// each step touches every prompt's generations, and in the categorical world each prompt's K candidate logits
+OptimizerCost cost(const PolicyGradientConfig& c, const Scenario& s, int threads) {
+  return training_cost(c, s, threads, 1.0, static_cast<double>(s.world.prompts) * c.num_generations);
+}
+
+using G = PolicyGradientConfig;
+Table table() {
+  Table t{training_fields<G>()};
+  const std::vector<Field> own = {
+      field<G>("algorithm", &G::algorithm,
+               "advantages: reinforce A = r; rloo r minus the mean of the other generations of the prompt; ppo r "
+               "minus the group mean (responses are single actions, so there is no value network), clipped ratio "
+               "objective; grpo (r - group mean) / group sd, clipped ratio objective",
+               one_of({"reinforce", "rloo", "ppo", "grpo"}))
+          .alias("advantage_estimator"),
+      field<G>("num_generations", &G::num_generations, "responses per prompt and step", at_least(1))
+          .alias("n_samples_per_prompt")
+          .alias("rloo_k")
+          .allowed(">= 2 for rloo, ppo and grpo; >= 1 for reinforce"),
+      field<G>("kl_coef", &G::kl_coef, "KL coefficient (the initial one when adaptive)", non_negative())
+          .alias("init_kl_coef"),
+      field<G>("adaptive_kl", &G::adaptive_kl,
+               "Ziegler et al. 2019: after each step, e = clip(KL/target - 1, -0.2, 0.2), kl_coef *= 1 + e * "
+               "(responses this step) / horizon, KL the batch's mean k1 estimate")
+          .alias("adap_kl_ctrl"),
+      field<G>("adaptive_kl_target", &G::adaptive_kl_target, "the controller's target KL", positive())
+          .alias("kl_target")
+          .alias("target"),
+      field<G>("adaptive_kl_horizon", &G::adaptive_kl_horizon, "the controller's horizon, in sampled responses",
+               positive())
+          .alias("kl_horizon")
+          .alias("horizon"),
+      field<G>("kl_estimator", &G::kl_estimator,
+               "per-sample estimate of KL from the log-ratio l = log pi - log pi_ref: k1 = l, k2 = l^2/2, k3 = e^-l "
+               "- 1 + l",
+               one_of({"k1", "k2", "k3"})),
+      field<G>("kl_in", &G::kl_in,
+               "reward: r - kl_coef * k(l) before advantages; loss: + kl_coef * mean k(l) in the loss (k3 in the "
+               "loss, as GRPO, follows the reverse KL's gradient)",
+               one_of({"reward", "loss"})),
+      field<G>("max_kl", &G::max_kl, "a hard KL budget: stop once the exact KL reaches it (0: none)", non_negative()),
+      field<G>("cliprange", &G::cliprange, "ppo, grpo: ratio clip", positive()).alias("eps_clip"),
+      field<G>("num_ppo_epochs", &G::num_ppo_epochs, "ppo, grpo: passes over each batch", at_least(1))
+          .alias("ppo_epochs"),
+      field<G>("num_mini_batches", &G::num_mini_batches,
+               "ppo, grpo: minibatches per pass (each prompt's generations split by index)", at_least(1))
+          .allowed("[1, num_generations]"),
+      field<G>("whiten_rewards", &G::whiten_rewards, "standardize the batch's rewards before advantages"),
+      field<G>("reward_clip", &G::reward_clip, "clip proxy rewards to [-c, c] (0: none)", non_negative()),
+  };
+  t.fields.insert(t.fields.end(), own.begin(), own.end());
+  return t;
+}
+
+const OptimizerRegistration<G> registered(
+    "policy_gradient",
+    "one policy trained for `steps` steps: each step samples `num_generations` responses per prompt from the "
+    "current policy, scores them with the proxy and takes Adam steps. Evaluated at step 0, every `eval_every` steps "
+    "and at the end (one row each, param_name step, with the exact KL), so one run traces a curve through KL",
+    table(), validate, nullptr, run_policy_gradient, cost);
+
+}  // namespace
 
 }  // namespace goodhart

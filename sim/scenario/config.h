@@ -1,11 +1,16 @@
 // config.h — the scenario as one tree of plain structs with documented defaults.
-// Contract: parse.cpp fills it from YAML (keys below, in snake_case, are the scenario keys); validate() in
-// validate.cpp is the only place that checks it. Engine code reads it and never changes it.
+// Contract: parse.cpp fills it from YAML through the field tables (sections.cpp for these structs; each optimizer's
+// own file for its struct); which keys a section reads depends on its `type` (world: gaussian | categorical, ...):
+// a member the chosen type's table does not list keeps its default. validate() in validate.cpp is the only place
+// that checks it. Engine code reads it and never changes it.
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "sim/scenario/types.h"
 
 namespace goodhart {
 
@@ -79,57 +84,31 @@ struct ProxyConfig {
   bool standardize = true;             // rescale to mean 0, variance 1 under pi_ref (where the variance exists)
 };
 
-// one optimizer pushed against the proxy
+// one optimizer pushed against the proxy: the keys every type has, and the type's own struct (declared beside the
+// optimizer, sim/optimizers/<type>.h, with its field table), read as opt.get<BestOfNConfig>()
 struct OptimizerConfig {
-  std::string type = "best_of_n";      // best_of_n | kl_optimum | policy_gradient | dpo
+  std::string type = "best_of_n";      // a registered optimizer type (sim/optimizers/)
   std::string name;                    // label in outputs; empty: type
-  int pool = 4096;                     // best_of_n, gaussian world: N samples per prompt (>= max n)
-  std::vector<int> n = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};  // best_of_n grid
-  std::vector<double> beta;            // kl_optimum: inverse strengths (empty with kl_budget empty: a default grid);
-                                       // dpo: DPO's beta, one training run per value (default 0.1)
-  std::vector<double> kl_budget;       // kl_optimum: KL targets; the beta meeting each is found by root-finding
-  int samples = 4096;                  // kl_optimum, gaussian world: samples per prompt (exact draws or SNIS pool)
+  TypedConfig params;                  // the type's own config struct
 
-  // policy_gradient and dpo: the trained policy
-  std::string policy = "auto";         // auto | tabular | log_linear | mean_shift; auto: log_linear (categorical
-                                       // world) or mean_shift (gaussian world)
-  bool learn_scale = false;            // mean_shift: also learn a log-scale per dimension
-  double learning_rate = 0.05;         // Adam step size
-  int steps = 200;                     // optimizer steps
-  int eval_every = 10;                 // steps between evaluation rows (exact KL, proxy, gold, ...)
-  // early stopping on a held-out signal (policy_gradient and dpo). heldout_proxy: a validation reward model — the
-  // proxy's config fitted to preferences.heldout_pairs, pairs the training proxy never saw — is evaluated on the
-  // policy at every evaluation row; training stops once its mean has not improved for `patience` evaluations,
-  // and the run ends at the best evaluation (rows after it are dropped; its row gets stopped = 1). Without gold,
-  // this is a researcher's honest out-of-sample check: the validation RM's estimation errors are independent of
-  // the training proxy's, so a policy exploiting the training proxy's errors does not raise it (errors the two
-  // share, such as a model class that cannot represent the gold, it cannot see).
-  std::string early_stopping = "none";  // none | heldout_proxy
-  int patience = 3;                    // evaluations without improvement before stopping (>= 1)
-
-  // policy_gradient
-  std::string algorithm = "rloo";      // reinforce | rloo | ppo | grpo (alias advantage_estimator)
-  int num_generations = 8;             // sampled responses per prompt and step (aliases n_samples_per_prompt, rloo_k)
-  double kl_coef = 0.05;               // KL coefficient, initial value when adaptive (alias init_kl_coef)
-  bool adaptive_kl = false;            // Ziegler et al. 2019 controller (alias adap_kl_ctrl)
-  double adaptive_kl_target = 1.0;     // target KL of the controller (aliases kl_target, target)
-  double adaptive_kl_horizon = 10000;  // horizon in sampled responses (aliases kl_horizon, horizon)
-  std::string kl_estimator = "k1";     // k1 | k2 | k3, per-sample estimators of KL(pi || pi_ref)
-  std::string kl_in = "reward";        // reward (penalty in the reward) | loss (a KL term in the loss)
-  double max_kl = 0.0;                 // a hard KL budget: stop once the exact KL reaches it; 0: none
-  double cliprange = 0.2;              // ppo and grpo: ratio clip (alias eps_clip)
-  int num_ppo_epochs = 4;              // ppo and grpo: passes over each batch (alias ppo_epochs)
-  int num_mini_batches = 1;            // ppo and grpo: minibatches per pass
-  bool whiten_rewards = false;         // standardize the batch's rewards before advantages
-  double reward_clip = 0.0;            // clip proxy rewards to [-reward_clip, reward_clip]; 0: no clipping
-
-  // dpo (trained on the scenario's preference pairs; `beta` above is DPO's beta, one run per value)
-  std::string loss_type = "sigmoid";   // sigmoid (DPO) | ipo
-  int batch_size = 64;                 // pairs per step
-
-  // best_of_n mitigation (Jinnai et al. 2024): select argmax proxy + ref_logprob_weight * log pi_ref
-  double ref_logprob_weight = 0.0;
+  template <class T>
+  const T& get() const { return params.as<T>(); }
+  template <class T>
+  T& get() { return params.as<T>(); }
 };
+
+// an optimizer of registered type `type` whose struct is `params` (for tests and benchmarks that build configs in
+// code); throws std::invalid_argument for an unregistered type
+template <class T>
+OptimizerConfig optimizer_config(const std::string& type, const T& params) {
+  const ConfigType* t = find_config_type("optimizer", type);
+  if (!t) throw std::invalid_argument("unknown optimizer type " + type);
+  OptimizerConfig o;
+  o.type = type;
+  o.params = TypedConfig(*t);
+  o.params.as<T>() = params;
+  return o;
+}
 
 // eval: how metrics are estimated
 struct EvalConfig {

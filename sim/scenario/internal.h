@@ -10,7 +10,12 @@
 #include <string_view>
 #include <vector>
 
+#include "sim/scenario/fields.h"
 #include "sim/scenario/scenario.h"
+
+namespace goodhart {
+class Check;
+}
 
 namespace goodhart::scenario_detail {
 
@@ -29,9 +34,17 @@ std::string number_text(double v);                                    // shortes
 std::string join_key(const std::string& path, std::string_view key);  // "a" + "b" -> "a.b"; "" + "b" -> "b"
 std::string index_key(const std::string& path, std::size_t i);        // "a" + 2 -> "a[2]"
 
-// aliases (DESIGN.md §3): the canonical key of `key` in `section` ("proxy", "optimizer", "proxy.noise", ...)
+// aliases (DESIGN.md §3, the tables' alias lists): the canonical key of `key` in `section` ("proxy", "optimizer",
+// "proxy.noise", ...), looked up in the section's common table and every type's
 std::string canonical_key(std::string_view section, std::string_view key);
 std::vector<std::string> aliases_of(std::string_view section);  // every alias accepted in the section
+
+// a typed section's keys: a key of another type of `section` is answered "not a key of <type> (keys: ...)"
+struct KeyScope {
+  std::string type;     // empty: an untyped section (every unknown key gets a "did you mean")
+  std::string section;  // "world", "optimizer", ...
+  std::string listed;   // the type's keys as the message lists them
+};
 
 // the pairs of a mapping, in file order, with duplicate keys rejected; a null node reads as an empty mapping
 std::vector<std::pair<YAML::Node, YAML::Node>> unique_pairs(const Ctx& ctx, const YAML::Node& map,
@@ -42,7 +55,7 @@ std::vector<std::pair<YAML::Node, YAML::Node>> unique_pairs(const Ctx& ctx, cons
 class Section {
  public:
   Section(const Ctx& ctx, Locations& locs, const YAML::Node& map, std::string path, std::string alias_section,
-          std::vector<std::string_view> keys);
+          std::vector<std::string_view> keys, const KeyScope& scope = {});
   const YAML::Node* find(std::string_view key) const;  // the value, or null when absent
   const YAML::Node* key_node(std::string_view key) const;
   std::string key_path(std::string_view key) const { return join_key(path_, key); }
@@ -67,6 +80,22 @@ class Section {
   std::vector<Entry> entries_;
 };
 
+// a table with the object its rows fill (a section's struct, or an optimizer type's own struct)
+struct BoundTable {
+  const Table* table;
+  void* object;
+};
+std::vector<std::string_view> table_keys(const std::vector<BoundTable>& tables);
+// reads a mapping whose keys are the rows of `tables`, each into its object (aliases of `section` canonicalized,
+// nested tables read in turn); returns the canonical keys given
+std::vector<std::string> read_tables(const Ctx& ctx, Locations& locs, const YAML::Node& map, const std::string& path,
+                                     const std::string& section, const std::vector<BoundTable>& tables,
+                                     const KeyScope& scope);
+// the canonical JSON of the objects, rows in table order
+nlohmann::json tables_json(const std::vector<BoundTable>& tables);
+// every row's rule, the key named as path.row
+void check_tables(const std::vector<BoundTable>& tables, const Check& c, const std::string& path);
+
 // the Scenario a tree describes (sweep parsed, not expanded); no range checks
 Scenario parse_tree(const YAML::Node& root, const Ctx& ctx, Locations& locs);
 SweepConfig parse_sweep(const YAML::Node& node, const Ctx& ctx, Locations& locs);
@@ -79,7 +108,7 @@ struct Override {
 Override parse_override(const std::string& text);
 
 // set `key` (dotted, with [i] or .i list indices) to `value` in the tree; `optimizer.x` on a file with the list
-// `optimizers` sets x in every entry; records the keys it set or created in ctx.overridden
+// `optimizers` sets x in every entry whose type reads x; records the keys it set or created in ctx.overridden
 void apply_override(YAML::Node& root, Ctx& ctx, const std::string& key, const YAML::Node& value,
                     const std::string& where);
 

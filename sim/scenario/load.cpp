@@ -87,8 +87,9 @@ RunSpec make_point(const Loaded& l, const SweepConfig& sweep, std::size_t k) {
   std::vector<std::size_t> choice = point_choice(sweep, k);
   for (std::size_t i = 0; i < choice.size(); ++i) {
     const SweepParameter& p = sweep.parameters[i];
-    apply_override(tree, ctx, p.key, YAML::Load(p.values[choice[i]]), p.where);
-    r.swept.emplace_back(p.key, p.values[choice[i]]);
+    const YAML::Node value = YAML::Load(p.values[choice[i]]);
+    apply_override(tree, ctx, p.key, value, p.where);
+    r.swept.emplace_back(p.key, value.IsNull() ? "" : p.values[choice[i]]);  // unset: an empty cell
   }
   Locations locs;
   r.config = parse_tree(tree, ctx, locs);

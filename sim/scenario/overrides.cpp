@@ -1,11 +1,13 @@
 // overrides.cpp — "key.path=value" settings from the command line or a sweep, applied to the tree before parsing.
 // Contract: the value is read as YAML and then parsed and validated like a file value; the keys set are recorded in
-// Ctx::overridden with the override's location. `optimizer.x` on a file that lists `optimizers` sets x in every
-// entry; `optimizers[i].x` (or `optimizers.i.x`) sets one entry and needs the list in the file.
+// Ctx::overridden with the override's location; a null value (`~`) removes the key instead. `optimizer.x` on a file
+// that lists `optimizers` sets x in every entry whose type reads x; `optimizers[i].x` (or `optimizers.i.x`) sets one
+// entry and needs the list in the file.
 #include <algorithm>
 #include <charconv>
 
 #include "sim/scenario/internal.h"
+#include "sim/scenario/types.h"
 
 namespace goodhart::scenario_detail {
 
@@ -76,10 +78,16 @@ struct Applier {
     bool last = t + 1 == toks.size();
 
     // `optimizer.x` reaches every entry of a list `optimizers`
+    // whose type reads x (all of them when none does, so that the parser names the key's error)
     if (path.empty() && tok == "optimizer" && !last && !find_key(node, "optimizer").IsDefined()) {
       YAML::Node list = find_key(node, "optimizers");
       if (list.IsSequence()) {
-        for (std::size_t i = 0; i < list.size(); ++i) at(list[i], t + 1, index_key("optimizers", i));
+        std::vector<std::size_t> readers;
+        for (std::size_t i = 0; i < list.size(); ++i)
+          if (entry_reads(list[i], toks[t + 1])) readers.push_back(i);
+        if (readers.empty())
+          for (std::size_t i = 0; i < list.size(); ++i) readers.push_back(i);
+        for (std::size_t i : readers) at(list[i], t + 1, index_key("optimizers", i));
         return;
       }
     }
@@ -105,6 +113,7 @@ struct Applier {
     std::string child = join_key(path, tok);
     YAML::Node c = find_key(node, tok);
     if (!c.IsDefined() || c.IsNull()) {
+      if (value.IsNull()) return;  // unsetting a key of a mapping that is not there: nothing to do
       if (all_digits(toks[t + 1])) throw ScenarioError(where, key, "an existing list at " + child);
       node[tok] = YAML::Node(YAML::NodeType::Map);
       ctx.overridden[child] = where;
@@ -113,9 +122,25 @@ struct Applier {
     at(c, t + 1, child);
   }
 
+  // whether an entry of `optimizers` reads `key`: its type's table or the common one lists it (an entry whose type
+  // is missing or unknown reads everything: the parser reports it)
+  static bool entry_reads(const YAML::Node& entry, const std::string& key) {
+    if (!entry.IsMap()) return true;
+    const YAML::Node type = find_key(entry, "type");
+    const ConfigType* t = find_config_type("optimizer", type.IsScalar() ? type.Scalar() : OptimizerConfig{}.type);
+    if (!t) return true;
+    const std::string k = canonical_key("optimizer", key);
+    return t->table.find(k) || common_table("optimizer").find(k);
+  }
+
+  // a null value (`~`) unsets a mapping's key: the point or run reads its default (for a key only some of the
+  // swept types read)
   template <class Key>
   void set(YAML::Node& node, const Key& k, const std::string& path) {
-    node[k] = YAML::Clone(value);
+    if (value.IsNull() && node.IsMap())
+      node.remove(k);
+    else
+      node[k] = YAML::Clone(value);
     ctx.overridden[path] = where;
   }
 

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "sim/scenario/internal.h"
+#include "sim/scenario/types.h"
 
 namespace goodhart::scenario_detail {
 
@@ -150,8 +151,15 @@ std::vector<std::pair<YAML::Node, YAML::Node>> unique_pairs(const Ctx& ctx, cons
   return pairs;
 }
 
+// whether `key` is a key of some type of the section (then a type that does not read it answers so)
+static bool key_of_section(const std::string& section, const std::string& key) {
+  for (const ConfigType* t : config_types(section))
+    if (t->table.find(key)) return true;
+  return false;
+}
+
 Section::Section(const Ctx& ctx, Locations& locs, const YAML::Node& map, std::string path, std::string alias_section,
-                 std::vector<std::string_view> keys)
+                 std::vector<std::string_view> keys, const KeyScope& scope)
     : ctx_(ctx), locs_(locs), path_(std::move(path)) {
   for (const auto& [k, v] : unique_pairs(ctx, map, path_)) {
     const std::string& spelled = k.Scalar();
@@ -159,6 +167,8 @@ Section::Section(const Ctx& ctx, Locations& locs, const YAML::Node& map, std::st
     // unknown keys, then two spellings of one key
     if (std::find(keys.begin(), keys.end(), canon) == keys.end()) {
       std::string key = join_key(path_, spelled);
+      if (!scope.type.empty() && key_of_section(scope.section, canon))
+        throw ScenarioError(ctx.where(k, key), key, "not a key of " + scope.type + " (keys: " + scope.listed + ")");
       throw ScenarioError(ctx.where(k, key), key, unknown_key_message(spelled, keys, aliases_of(alias_section)));
     }
     for (const auto& e : entries_) {

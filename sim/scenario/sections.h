@@ -1,0 +1,20 @@
+// sections.h — the scenario layer's own tables: the sections without types (top level, preferences, eval, output),
+// the keys common to every type of a typed section, and the world, gold and proxy types (sections.cpp).
+// Contract: section_table("") is the top level; an unknown section gives an empty table.
+#pragma once
+
+#include <string>
+
+#include <vector>
+
+#include "sim/scenario/types.h"
+
+namespace goodhart {
+
+// "" (top level) | preferences | eval | output | world | gold | proxy | proxy.noise | optimizer (its common keys)
+const Table& section_table(const std::string& section);
+
+// the world, gold and proxy types (the registry adds them when it is first used)
+std::vector<ConfigType> section_types();
+
+}  // namespace goodhart
