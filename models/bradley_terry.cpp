@@ -68,8 +68,8 @@ double bradley_terry_loss(const Mlp& f, const Eigen::MatrixXd& xa, const Eigen::
 
 namespace {
 
-double fit_adam(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
-                const Eigen::VectorXd& label, std::uint64_t seed, Mlp& f) {
+void fit_adam(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
+              const Eigen::VectorXd& label, std::uint64_t seed, Mlp& f) {
   const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
   Eigen::VectorXd theta = pack_parameters(f), m = Eigen::VectorXd::Zero(theta.size()), v = m, grad;
   const Eigen::Index n = label.size(), batch = std::min<Eigen::Index>(cfg.batch_size, n);
@@ -93,11 +93,10 @@ double fit_adam(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::
       unpack_parameters(theta, f);
     }
   }
-  return bradley_terry_loss(f, xa, xb, label, cfg.l2, nullptr);
 }
 
-double fit_lbfgs(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
-                 const Eigen::VectorXd& label, Mlp& f) {
+void fit_lbfgs(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
+               const Eigen::VectorXd& label, Mlp& f) {
   LBFGSpp::LBFGSParam<double> param;
   param.max_iterations = 10 * cfg.epochs;
   param.epsilon = 1e-8;
@@ -115,15 +114,16 @@ double fit_lbfgs(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen:
     // the line search gave up near the optimum: theta holds the last accepted point
   }
   unpack_parameters(theta, f);
-  return bradley_terry_loss(f, xa, xb, label, cfg.l2, nullptr);
 }
 
 }  // namespace
 
-double fit_bradley_terry(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
-                         const Eigen::VectorXd& label, std::uint64_t seed, Mlp& f) {
-  if (cfg.optimizer == "lbfgs") return fit_lbfgs(cfg, xa, xb, label, f);
-  return fit_adam(cfg, xa, xb, label, seed, f);
+void fit_bradley_terry(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
+                       const Eigen::VectorXd& label, std::uint64_t seed, Mlp& f) {
+  if (cfg.optimizer == "lbfgs")
+    fit_lbfgs(cfg, xa, xb, label, f);
+  else
+    fit_adam(cfg, xa, xb, label, seed, f);
 }
 
 }  // namespace goodhart

@@ -17,8 +17,8 @@ namespace goodhart {
 double bradley_terry_loss(const Mlp& f, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
                           const Eigen::VectorXd& label, double l2, Eigen::VectorXd* gradient);
 
-// fit f (already initialized) in place; returns the final full-data loss
-double fit_bradley_terry(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
-                         const Eigen::VectorXd& label, std::uint64_t seed, Mlp& f);
+// fit f (already initialized) in place
+void fit_bradley_terry(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
+                       const Eigen::VectorXd& label, std::uint64_t seed, Mlp& f);
 
 }  // namespace goodhart

@@ -166,10 +166,9 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
       CounterRng rng(seed, Stream::proxy_batches, 1000000u + static_cast<std::uint32_t>(key));
       for (auto& r : rows)
         r = std::min<Eigen::Index>(train.size() - 1, static_cast<Eigen::Index>(rng.uniform() * train.size()));
-      p.train_loss = fit_bradley_terry(cfg, xa(rows, Eigen::all), xb(rows, Eigen::all), train.label(rows),
-                                       member_seed, f);
+      fit_bradley_terry(cfg, xa(rows, Eigen::all), xb(rows, Eigen::all), train.label(rows), member_seed, f);
     } else {
-      p.train_loss = fit_bradley_terry(cfg, xa, xb, train.label, member_seed, f);
+      fit_bradley_terry(cfg, xa, xb, train.label, member_seed, f);
     }
     p.members.push_back(std::move(f));
   }

@@ -26,7 +26,6 @@ struct Proxy {
   double uwo_lambda = 1.0;
   double shift = 0.0, scale = 1.0;  // noisy proxy, or the aggregate of an ensemble: (value - shift) / scale
   double heldout_accuracy = std::numeric_limits<double>::quiet_NaN();  // vs held-out labels
-  double train_loss = std::numeric_limits<double>::quiet_NaN();
 
   DrawNeeds needs() const { return {noisy ? &noise : nullptr, !noisy && rho > 0.0}; }
   // out(i) = proxy of response i on the backend's fast path

@@ -100,4 +100,9 @@ TEST_CASE("progress: periodic lines on a non-terminal stderr, nothing with --qui
   CHECK(r.exit_code == 0);
   CHECK(r.err.find("2/2 points") != std::string::npos);
   CHECK(r.err.find("wrote ") != std::string::npos);
+  const fs::path quiet_out = scratch("progress_quiet");
+  const CliResult quiet = cli("run scenarios/tiny/gao_rl_exact.yaml --quiet --out " + quiet_out.string());
+  CHECK(quiet.exit_code == 0);
+  CHECK(quiet.err.empty());
+  CHECK(fs::exists(quiet_out / "metrics.csv"));
 }

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/engine/fits.h"
+#include "sim/stats/fits.h"
 #include "sim/io/files.h"
 #include "sim/io/progress.h"
 

@@ -1,7 +1,12 @@
 // test_regression.cpp — every library scenario at tiny size against the outputs recorded before the seams
 // refactor (tests/golden/<scenario>/{metrics,runs}.csv, written by `goodhart run scenarios/tiny/X.yaml` at
-// d3a3036). Contract: the new outputs equal the recorded ones cell for cell, in the same row and column order,
-// except the columns listed in kIgnored with the reason beside each; a difference names the file, row and column.
+// d3a3036 by a Release build for x86-64-v3). Contract: in a build with those flags (GOODHART_GOLDEN_FLAGS, set by
+// CMakeLists.txt) the new outputs equal the recorded ones cell for cell, in the same row and column order, except
+// the columns listed in kIgnored with the reason beside each; a difference names the file, row and column. Other
+// builds (the ASan suite: -O1, no -march, so other vectorization and no FMA contraction) round differently, and
+// the differences grow through training: there every text cell and the shape are still exact, and numbers must
+// agree within kTolerance (measured: at most 2e-3, a policy-pair accuracy one pair apart), except in the
+// scenarios of kShapeOnly.
 // One recorded file was edited on purpose, by a script that changed only swept-key cells: objective_mismatch zips
 // learned and noisy proxies, and a key is now an error for a type that does not read it, so its sweep unsets (~)
 // proxy.model, proxy.optimizer and proxy.epochs in the noisy points and proxy.noise.* in the learned ones: those
@@ -10,6 +15,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include "cli_helpers.h"
@@ -25,6 +32,34 @@ namespace fs = std::filesystem;
 // (so ids changed once, by design); curve_id is new
 const char* const kIgnored[] = {"point_id", "curve_id"};
 
+#ifdef GOODHART_GOLDEN_FLAGS
+constexpr bool kExact = true;
+#else
+constexpr bool kExact = false;
+#endif
+
+// outside the recording's flags: |a - b| <= kTolerance * max(1, |a|, |b|)
+constexpr double kTolerance = 5e-3;
+// ... and these scenarios' numbers are not compared there: objective_mismatch's small mlp proxies amplify the
+// rounding differences (measured under ASan: gold 4% apart, one proxy-gold correlation -0.08 against 0.29)
+const char* const kShapeOnly[] = {"objective_mismatch"};
+
+bool shape_only(const std::string& scenario) {
+  return !kExact && std::any_of(std::begin(kShapeOnly), std::end(kShapeOnly),
+                                [&](const char* s) { return scenario == s; });
+}
+
+// whether a recorded cell and a new one agree (text cells and empty ones exactly)
+bool agree(const std::string& want, const std::string& got, bool numbers) {
+  if (want == got || kExact) return want == got;
+  char* end_w = nullptr;
+  char* end_g = nullptr;
+  const double a = std::strtod(want.c_str(), &end_w), b = std::strtod(got.c_str(), &end_g);
+  if (want.empty() || got.empty() || *end_w || *end_g) return false;  // text, or one side empty
+  if (!numbers) return true;
+  return std::abs(a - b) <= kTolerance * std::max({1.0, std::abs(a), std::abs(b)});
+}
+
 bool ignored(const std::string& column) {
   return std::any_of(std::begin(kIgnored), std::end(kIgnored), [&](const char* c) { return column == c; });
 }
@@ -37,7 +72,7 @@ std::vector<int> compared(const CsvData& t) {
   return out;
 }
 
-void check_same(const fs::path& golden, const fs::path& fresh) {
+void check_same(const fs::path& golden, const fs::path& fresh, bool numbers) {
   const CsvData want = read_csv(golden), got = read_csv(fresh);
   const std::vector<int> wc = compared(want), gc = compared(got);
   INFO(fresh.string());
@@ -47,7 +82,8 @@ void check_same(const fs::path& golden, const fs::path& fresh) {
   for (std::size_t r = 0; r < want.rows.size(); ++r)
     for (std::size_t c = 0; c < wc.size(); ++c) {
       INFO("row " << r + 2 << ", column " << want.header[wc[c]]);
-      CHECK(want.rows[r][wc[c]] == got.rows[r][gc[c]]);
+      const std::string &w = want.rows[r][wc[c]], &g = got.rows[r][gc[c]];
+      CHECK_MESSAGE(agree(w, g, numbers), "recorded " << w << ", now " << g);
     }
 }
 
@@ -63,7 +99,8 @@ TEST_CASE("every library scenario at tiny size reproduces the recorded outputs")
     const fs::path out = test::scratch("regression_" + name);
     const auto r = test::cli("run scenarios/tiny/" + name + ".yaml --quiet --out " + out.string());
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    for (const char* file : {"metrics.csv", "runs.csv"}) check_same(source / "tests" / "golden" / name / file, out / file);
+    for (const char* file : {"metrics.csv", "runs.csv"})
+      check_same(source / "tests" / "golden" / name / file, out / file, !shape_only(name));
     ++scenarios;
   }
   // every recorded scenario still exists (a removed one would silently drop out of the check)
@@ -71,4 +108,5 @@ TEST_CASE("every library scenario at tiny size reproduces the recorded outputs")
   for (const auto& entry : fs::directory_iterator(source / "tests" / "golden")) recorded += entry.is_directory();
   CHECK(scenarios == recorded);
   CHECK(scenarios >= 13);
+  MESSAGE(scenarios << " scenarios compared " << std::string(kExact ? "cell for cell" : "within the tolerance"));
 }

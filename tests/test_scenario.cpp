@@ -96,7 +96,7 @@ TEST_CASE("the default n grid stops at a smaller pool") {
   CHECK(s.optimizers[0].get<BestOfNConfig>().n == std::vector<int>{1, 2, 4, 8, 16});
 }
 
-TEST_CASE("to_json has canonical keys, every field, optimizers as a list and no sweep") {
+TEST_CASE("to_json has canonical keys, the chosen types' keys only, optimizers as a list and no sweep") {
   Scenario s = load_scenario_text(kHead + kOptimizer, "t.yaml");
   nlohmann::json j = to_json(s);
   CHECK(j["optimizers"].is_array());

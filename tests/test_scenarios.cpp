@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "sim/engine/fits.h"
+#include "sim/stats/fits.h"
 #include "test_helpers.h"
 
 using namespace goodhart;

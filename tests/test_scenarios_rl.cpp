@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/engine/fits.h"
+#include "sim/stats/fits.h"
 #include "test_helpers.h"
 
 using namespace goodhart;

@@ -23,7 +23,7 @@
 
 #include "sim/backend/ops.h"
 #include "sim/engine/compare.h"
-#include "sim/engine/fits.h"
+#include "sim/stats/fits.h"
 #include "sim/engine/sweep_run.h"
 #include "sim/scenario/scenario.h"
 

@@ -115,31 +115,26 @@ def compare(results_dirs, out=None, kl_budgets=(0.5, 1, 2, 4)):
     return load(out, "leaderboard")
 
 
-def _curve_keys(df):
-    """The columns that identify one curve of a metrics table (as runs.csv has one row per curve)."""
-    return [c for c in ("point_id", "seed", "optimizer") if c in df.columns] + swept_columns(df)
-
-
 def fit_gao(df):
     """Gao et al.'s fits of every curve of a tidy metrics table, with the same numbers as runs.csv.
 
-    A curve is one optimizer of one point (one beta of a dpo optimizer). Returns one row per curve: its keys,
-    then bon_alpha, bon_beta, bon_r2, bon_peak_sqrt_kl, bon_peak_gold (gold = d (alpha - beta d)) and the rl_
-    columns (gold = d (alpha - beta log d)), where d = sqrt(KL).
+    A curve is the rows of one curve_id (one optimizer of one point; one beta of a dpo optimizer). Returns one row
+    per curve: curve_id, point_id, seed, optimizer, the swept keys and beta (a dpo curve's), then bon_alpha,
+    bon_beta, bon_r2, bon_peak_sqrt_kl, bon_peak_gold (gold = d (alpha - beta d)) and the rl_ columns
+    (gold = d (alpha - beta log d)), where d = sqrt(KL).
     """
     core = _core()
-    for column in ("optimizer", "param_name", "sqrt_kl", "gold_mean"):
+    for column in ("curve_id", "optimizer", "param_name", "sqrt_kl", "gold_mean"):
         if column not in df.columns:
             raise ValueError(f"fit_gao: expected a goodhart metrics table (no {column!r} column)")
-    keys = _curve_keys(df)
-    # dpo: each beta is its own training run (rows with param_name "step" and a beta)
-    beta = df["beta"] if "beta" in df.columns else pd.Series(math.nan, index=df.index)
-    curve_beta = beta.where(df["param_name"] == "step")
+    keys = [c for c in ("curve_id", "point_id", "seed", "optimizer") if c in df.columns] + swept_columns(df)
     rows = []
-    for key, curve in df.assign(_curve_beta=curve_beta).groupby(keys + ["_curve_beta"], sort=False, dropna=False):
+    for _, curve in df.groupby("curve_id", sort=False):
+        first = curve.iloc[0]
+        row = {k: first[k] for k in keys}
+        row["beta"] = first["beta"] if first["param_name"] == "step" and "beta" in df.columns else math.nan
         d = np.ascontiguousarray(curve["sqrt_kl"].to_numpy(dtype=np.float64))
         gold = np.ascontiguousarray(curve["gold_mean"].to_numpy(dtype=np.float64))
-        row = dict(zip(keys + ["beta"], key))
         for form, fit in (("bon", core.fit_gao_bon(d, gold)), ("rl", core.fit_gao_rl(d, gold))):
             row.update({f"{form}_{name}": value for name, value in fit.items()})
         rows.append(row)

@@ -61,15 +61,12 @@ def _points(curve):
     return points.dropna(subset=["d"]).sort_values("d", kind="stable").reset_index(drop=True)
 
 
-def _coefficients(fits, selector, form):
-    """Mean Gao coefficients over the seeds of one curve, or None."""
+def _coefficients(fits, curve_ids, form):
+    """Mean Gao coefficients over the curves (the seeds) drawn as one line, found by curve_id, or None."""
     if fits is None:
         return None
-    mask = pd.Series(True, index=fits.index)
-    for key, value in selector.items():
-        if key in fits.columns:
-            mask &= fits[key].astype(str) == str(value)
-    alpha, beta = fits.loc[mask, f"{form}_alpha"].mean(), fits.loc[mask, f"{form}_beta"].mean()
+    rows = fits[fits["curve_id"].isin(curve_ids)]
+    alpha, beta = rows[f"{form}_alpha"].mean(), rows[f"{form}_beta"].mean()
     return None if pd.isna(alpha) or pd.isna(beta) else (alpha, beta)
 
 
@@ -79,23 +76,12 @@ def _gao(form, alpha, beta, d):
     return np.where(d > 0, d * (alpha - beta * np.log(np.maximum(d, 1e-300))), 0.0)
 
 
-def _fit_selector(curve_rows):
-    """Columns of a runs table that pick out this curve's fits (dpo curves by their beta too)."""
-    first = curve_rows.iloc[0]
-    selector = {"optimizer": first["optimizer"]}
-    if first["param_name"] == "step" and "beta" in curve_rows.columns and pd.notna(first.get("beta")):
-        selector["beta"] = first["beta"]
-    return selector
-
-
-def _draw_curve(gold_ax, proxy_ax, curve_rows, label, color, fits, swept):
+def _draw_curve(gold_ax, proxy_ax, curve_rows, label, color, fits):
     points = _points(curve_rows)
     if points.empty:
         return
     form = "bon" if curve_rows["param_name"].iloc[0] == "n" else "rl"
-    selector = _fit_selector(curve_rows)
-    selector.update({k: curve_rows[k].iloc[0] for k in swept})
-    coefficients = _coefficients(fits, selector, form)
+    coefficients = _coefficients(fits, curve_rows["curve_id"].unique(), form)
     if coefficients:
         label += f"  (Gao {form}: alpha={coefficients[0]:.2f}, beta={coefficients[1]:.2f})"
     d = points["d"].to_numpy()
@@ -167,7 +153,7 @@ def curves(df, fits=None, panel_by="auto", title=None):
             values = values if isinstance(values, tuple) else (values,)
             shown = [f"{v}" if k == "curve" else f"{k}={v}" for k, v in zip(within, values)
                      if not (k == "curve" and panel["curve"].nunique() == 1 and len(within) > 1)]
-            _draw_curve(gold_ax, proxy_ax, curve_rows, ", ".join(shown), palette(j % palette.N), fits, swept)
+            _draw_curve(gold_ax, proxy_ax, curve_rows, ", ".join(shown), palette(j % palette.N), fits)
         heading = "all" if panel_by is None else (f"{panel_value}" if panel_by == "curve" else f"{panel_by}={panel_value}")
         _style_axes(gold_ax, proxy_ax, heading)
         handles, labels = gold_ax.get_legend_handles_labels()

@@ -106,12 +106,13 @@ def test_fit_gao_reproduces_runs_csv(tiny_results):
     assert len(fits) == len(runs)
     for column in ("bon_alpha", "bon_beta", "bon_r2", "bon_peak_sqrt_kl", "rl_alpha", "rl_beta", "rl_r2"):
         np.testing.assert_allclose(fits[column], runs[column], rtol=1e-12, err_msg=column)
+    assert list(fits["curve_id"]) == list(runs["curve_id"])
     assert list(fits["point_id"]) == list(runs["point_id"])
 
 
 def test_fit_gao_recovers_known_coefficients():
     d = np.linspace(0.1, 4.0, 40)
-    df = pd.DataFrame({"point_id": "p", "seed": 0, "optimizer": "best_of_n", "param_name": "n", "param": d,
+    df = pd.DataFrame({"curve_id": "p-0", "point_id": "p", "seed": 0, "optimizer": "best_of_n", "param_name": "n", "param": d,
                        "beta": math.nan, "sqrt_kl": d, "gold_mean": d * (1.5 - 0.4 * d)})
     fit = goodhart.fit_gao(df).iloc[0]
     assert fit["bon_alpha"] == pytest.approx(1.5, rel=1e-12)

@@ -1,4 +1,4 @@
-// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | list | plot | version
+// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | list | plot | keys | version
 // (DESIGN.md §6).
 // Contract: exit 0 on success, 1 on a runtime failure, 2 on a usage or scenario error (nothing written then),
 // 128 + signal when SIGINT/SIGTERM stopped a run (finished points are kept); progress on stderr only.
@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -18,6 +19,8 @@
 #include "sim/engine/compare.h"
 #include "sim/engine/plan.h"
 #include "sim/engine/sweep_run.h"
+#include "sim/io/files.h"
+#include "sim/scenario/key_docs.h"
 #include "sim/scenario/scenario.h"
 
 namespace fs = std::filesystem;
@@ -145,6 +148,24 @@ int cmd_list() {
   return 0;
 }
 
+// the key tables: one by name, or every one with a heading; --update rewrites a markdown file's generated blocks
+int cmd_keys(const Options& o) {
+  if (!o.out.empty()) {
+    std::ifstream in(o.out, std::ios::binary);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    const std::string updated = update_key_docs(text);
+    if (updated != text) write_file_atomic(o.out, updated);
+    if (!o.quiet) std::cerr << o.out << (updated == text ? ": up to date\n" : ": updated\n");
+    return 0;
+  }
+  if (!o.scenario.empty()) {
+    std::cout << key_table(o.scenario);
+    return 0;
+  }
+  for (const std::string& name : key_table_names()) std::cout << "## " << name << "\n\n" << key_table(name) << "\n";
+  return 0;
+}
+
 // the plots are Python (matplotlib): hand over to `python3 -m goodhart plot` (GOODHART_PYTHON picks another
 // interpreter), with this source tree's python/ first on PYTHONPATH when it is there; its exit code is ours
 int cmd_plot(const Options& o) {
@@ -208,6 +229,12 @@ int main(int argc, char** argv) {
   plot->add_option("results", o.scenario, "results folder (metrics.csv, runs.csv)")->required();
   plot->add_option("--out", o.out, "PNG path (an SVG is written beside it); default RESULTS/goodhart.png");
   plot->add_option("--panel-by", o.panel_by, "'optimizer' or a swept key (default: chosen from the results)");
+  CLI::App* keys = app.add_subcommand("keys", "the scenario keys of a section or type, from the field tables");
+  keys->add_option("table", o.scenario, "top, a section (world, proxy.noise, ...) or a type (optimizer.dpo); "
+                                        "default: every table");
+  keys->add_option("--update", o.out, "rewrite the generated key tables of a markdown file (docs/scenario-keys.md)")
+      ->check(CLI::ExistingFile);
+  keys->add_flag("--quiet", o.quiet, "no message on stderr");
   CLI::App* version = app.add_subcommand("version", "tool version and git revision");
   try {
     app.parse(argc, argv);
@@ -223,6 +250,7 @@ int main(int argc, char** argv) {
     if (*compare) return cmd_compare(o);
     if (*list) return cmd_list();
     if (*plot) return cmd_plot(o);
+    if (*keys) return cmd_keys(o);
     if (*version) {
       std::cout << "goodhart " << GOODHART_VERSION << " (" << GOODHART_GIT_REVISION << ")\n";
       return 0;

@@ -9,10 +9,11 @@
 #include <map>
 #include <numeric>
 #include <ostream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
-#include "sim/engine/fits.h"
+#include "sim/stats/fits.h"
 #include "sim/io/csv_read.h"
 #include "sim/io/files.h"
 
@@ -127,31 +128,28 @@ Folder read_folder(const fs::path& dir, const std::vector<double>& budgets) {
   for (const char* c : {"kl", "sqrt_kl", "gold_mean", "beta"})
     if (metrics.column(c) < 0) throw std::invalid_argument((dir / "metrics.csv").string() + ": no column " + c);
 
-  // dpo runs with several betas in one point: one curve per beta
-  std::map<std::pair<std::string, std::string>, std::vector<std::string>> betas;
-  for (std::size_t r = 0; r < metrics.rows.size(); ++r) {
-    if (metrics.cell(r, "param_name") != "step") continue;
-    auto& seen = betas[{metrics.cell(r, "point_id"), metrics.cell(r, "optimizer")}];
-    const std::string& b = metrics.cell(r, "beta");
-    if (!b.empty() && std::find(seen.begin(), seen.end(), b) == seen.end()) seen.push_back(b);
-  }
+  for (const CsvData* t : {&metrics, &runs})
+    if (t->column("curve_id") < 0)
+      throw std::invalid_argument(dir.string() + ": no column curve_id (results of an older goodhart: run again)");
+
+  // the curves by curve_id; a dpo optimizer's betas in one point are curves of their own, labelled by beta
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> curves_of;  // (point, optimizer) -> ids
+  for (std::size_t r = 0; r < metrics.rows.size(); ++r)
+    curves_of[{metrics.cell(r, "point_id"), metrics.cell(r, "optimizer")}].insert(metrics.cell(r, "curve_id"));
   Folder folder;
   folder.name = fs::absolute(dir).lexically_normal().filename().string();
   if (folder.name.empty()) folder.name = fs::absolute(dir).lexically_normal().parent_path().filename().string();
-  std::map<std::tuple<std::string, std::string, std::string>, std::size_t> index;
+  std::map<std::string, std::size_t> index;
   for (std::size_t r = 0; r < metrics.rows.size(); ++r) {
-    const std::string& id = metrics.cell(r, "point_id");
-    const std::string& opt = metrics.cell(r, "optimizer");
-    const auto bs = betas.find({id, opt});
-    const std::string beta = bs != betas.end() && bs->second.size() > 1 ? metrics.cell(r, "beta") : "";
-    auto [it, fresh] = index.try_emplace({id, opt, beta}, folder.curves.size());
+    auto [it, fresh] = index.try_emplace(metrics.cell(r, "curve_id"), folder.curves.size());
     if (fresh) {
       Curve c;
-      c.point_id = id;
-      c.optimizer = opt;
-      c.beta = beta;
+      c.point_id = metrics.cell(r, "point_id");
+      c.optimizer = metrics.cell(r, "optimizer");
+      if (metrics.cell(r, "param_name") == "step" && curves_of[{c.point_id, c.optimizer}].size() > 1)
+        c.beta = metrics.cell(r, "beta");
       for (const std::string& k : keys) c.swept.emplace_back(k, metrics.cell(r, k));
-      if (!beta.empty()) c.swept.emplace_back("beta", beta);
+      if (!c.beta.empty()) c.swept.emplace_back("beta", c.beta);
       folder.curves.push_back(std::move(c));
     }
     Curve& c = folder.curves[it->second];
@@ -159,30 +157,24 @@ Folder read_folder(const fs::path& dir, const std::vector<double>& budgets) {
     c.sqrt_kl.push_back(number(metrics.cell(r, "sqrt_kl")));
     c.gold.push_back(number(metrics.cell(r, "gold_mean")));
   }
-  // runs.csv: fits and accuracies per (point, optimizer)
-  std::map<std::pair<std::string, std::string>, std::size_t> run_row;
-  for (std::size_t r = 0; r < runs.rows.size(); ++r)
-    run_row.try_emplace({runs.cell(r, "point_id"), runs.cell(r, "optimizer")}, r);
-  for (Curve& c : folder.curves) {
+  // runs.csv: each curve's fits and accuracies, by curve_id
+  std::map<std::string, std::size_t> run_row;
+  for (std::size_t r = 0; r < runs.rows.size(); ++r) run_row.try_emplace(runs.cell(r, "curve_id"), r);
+  for (const auto& [id, i] : index) {
+    Curve& c = folder.curves[i];
     derive(c, budgets);
-    const auto it = run_row.find({c.point_id, c.optimizer});
+    const auto it = run_row.find(id);
     if (it == run_row.end())
-      throw std::invalid_argument((dir / "runs.csv").string() + ": no row for point " + c.point_id + ", optimizer " +
-                                  c.optimizer + " of metrics.csv");
+      throw std::invalid_argument((dir / "runs.csv").string() + ": no row for curve " + id + " of metrics.csv");
     const std::size_t r = it->second;
     c.rm_heldout_accuracy = number(runs.cell(r, "rm_heldout_accuracy"));
     c.rm_accuracy_ref = number(runs.cell(r, "rm_accuracy_ref"));
-    if (!c.beta.empty()) {  // the runs.csv fit is of every beta together: fit this curve alone
-      c.bon = fit_gao_bon(c.sqrt_kl, c.gold);
-      c.rl = fit_gao_rl(c.sqrt_kl, c.gold);
-    } else {
-      c.bon.alpha = number(runs.cell(r, "bon_alpha"));
-      c.bon.beta = number(runs.cell(r, "bon_beta"));
-      c.bon.r2 = number(runs.cell(r, "bon_r2"));
-      c.rl.alpha = number(runs.cell(r, "rl_alpha"));
-      c.rl.beta = number(runs.cell(r, "rl_beta"));
-      c.rl.r2 = number(runs.cell(r, "rl_r2"));
-    }
+    c.bon.alpha = number(runs.cell(r, "bon_alpha"));
+    c.bon.beta = number(runs.cell(r, "bon_beta"));
+    c.bon.r2 = number(runs.cell(r, "bon_r2"));
+    c.rl.alpha = number(runs.cell(r, "rl_alpha"));
+    c.rl.beta = number(runs.cell(r, "rl_beta"));
+    c.rl.r2 = number(runs.cell(r, "rl_r2"));
   }
   return folder;
 }

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "sim/backend/ops.h"
-#include "sim/engine/metrics.h"
+#include "sim/stats/metrics.h"
 #include "sim/scenario/scenario.h"
 
 namespace goodhart {

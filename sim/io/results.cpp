@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "sim/engine/fits.h"
+#include "sim/stats/fits.h"
 #include "sim/io/files.h"
 
 namespace goodhart {
@@ -22,7 +22,7 @@ const char* const run_columns[] = {"rm_heldout_accuracy", "rm_accuracy_ref", "pe
                                    "rl_peak_gold", "beta"};
 
 std::vector<std::string> header(const std::vector<std::string>& columns, std::span<const char* const> tail) {
-  std::vector<std::string> h = {"point_id", "seed", "optimizer"};
+  std::vector<std::string> h = {"point_id", "curve_id", "seed", "optimizer"};
   h.insert(h.end(), columns.begin(), columns.end());
   h.insert(h.end(), tail.begin(), tail.end());
   return h;
@@ -34,9 +34,9 @@ std::string body(const std::vector<std::string>& head, std::vector<std::vector<s
   return text.substr(text.find('\n') + 1);
 }
 
-std::vector<std::string> point_cells(const RunSpec& spec, const std::string& optimizer,
+std::vector<std::string> point_cells(const RunSpec& spec, const std::string& curve, const std::string& optimizer,
                                      const std::vector<std::string>& columns) {
-  std::vector<std::string> cells{spec.point_id, std::to_string(spec.config.seed), optimizer};
+  std::vector<std::string> cells{spec.point_id, curve, std::to_string(spec.config.seed), optimizer};
   for (const std::string& column : columns)
     for (const auto& [key, value] : spec.swept)
       if (key == column) cells.push_back(value);
@@ -61,21 +61,10 @@ std::string runs_header(const std::vector<std::string>& columns) {
 }
 
 RenderedPoint render_point(const RunSpec& spec, const PointResult& result, const std::vector<std::string>& columns) {
-  // metrics: one row per optimizer and grid value
-  std::vector<std::vector<std::string>> metrics;
-  for (const MetricRow& m : result.rows) {
-    std::vector<std::string> cells = point_cells(spec, m.optimizer, columns);
-    cells.push_back(m.param_name);
-    for (double v : {m.param, m.beta, m.kl, m.sqrt_kl, m.kl_bound, m.proxy_mean, m.proxy_se, m.gold_mean,
-                     m.gold_se, m.gold_win_rate, m.proxy_gold_corr, m.rm_accuracy_ref, m.rm_accuracy_policy,
-                     m.entropy, m.ess, m.step, m.kl_coef, m.implicit_accuracy, m.stopped, m.validation_proxy})
-      cells.push_back(format_double(v));
-    metrics.push_back(std::move(cells));
-  }
-  // runs: one row per curve — an optimizer, or one beta of a dpo optimizer (its rows are steps of separate
-  // training runs) — in scenario order, with its peak and both Gao fits
+  // the curves: an optimizer, or one beta of a dpo optimizer (its rows are steps of separate training runs), in
+  // scenario order; curve_id names each across a sweep
   struct Curve {
-    std::string optimizer;
+    std::string id, optimizer;
     double beta = not_applicable;  // a dpo run's beta
     std::vector<const MetricRow*> rows;
   };
@@ -84,9 +73,23 @@ RenderedPoint render_point(const RunSpec& spec, const PointResult& result, const
     const double beta = row.param_name == "step" ? row.beta : not_applicable;
     const bool same = !curves.empty() && curves.back().optimizer == row.optimizer &&
                       (curves.back().beta == beta || (std::isnan(curves.back().beta) && std::isnan(beta)));
-    if (!same) curves.push_back({row.optimizer, beta, {}});
+    if (!same) curves.push_back({curve_id(spec.point_id, curves.size()), row.optimizer, beta, {}});
     curves.back().rows.push_back(&row);
   }
+  // metrics: one row per optimizer and grid value
+  std::vector<std::vector<std::string>> metrics;
+  for (const Curve& curve : curves)
+    for (const MetricRow* m : curve.rows) {
+      std::vector<std::string> cells = point_cells(spec, curve.id, m->optimizer, columns);
+      cells.push_back(m->param_name);
+      for (double v : {m->param, m->beta, m->kl, m->sqrt_kl, m->kl_bound, m->proxy_mean, m->proxy_se, m->gold_mean,
+                       m->gold_se, m->gold_win_rate, m->proxy_gold_corr, m->rm_accuracy_ref, m->rm_accuracy_policy,
+                       m->entropy, m->ess, m->step, m->kl_coef, m->implicit_accuracy, m->stopped,
+                       m->validation_proxy})
+        cells.push_back(format_double(v));
+      metrics.push_back(std::move(cells));
+    }
+  // runs: one row per curve, with its peak and both Gao fits
   std::vector<std::vector<std::string>> runs;
   for (const Curve& curve : curves) {
     std::vector<double> d, gold;
@@ -98,7 +101,7 @@ RenderedPoint render_point(const RunSpec& spec, const PointResult& result, const
     const GaoFit bon = fit_gao_bon(d, gold), rl = fit_gao_rl(d, gold);
     // the gold at the largest KL reached (the grid may run either way, e.g. beta ascending)
     const auto last = std::max_element(d.begin(), d.end()) - d.begin();
-    std::vector<std::string> cells = point_cells(spec, curve.optimizer, columns);
+    std::vector<std::string> cells = point_cells(spec, curve.id, curve.optimizer, columns);
     for (double v : {result.rm_heldout_accuracy, result.rm_accuracy_ref, peak.gold, peak.sqrt_kl, gold[last],
                      bon.alpha, bon.beta, bon.r2, bon.peak_sqrt_kl, bon.peak_gold, rl.alpha, rl.beta, rl.r2,
                      rl.peak_sqrt_kl, rl.peak_gold, curve.beta})
@@ -107,6 +110,10 @@ RenderedPoint render_point(const RunSpec& spec, const PointResult& result, const
   }
   return {body(header(columns, metric_columns), std::move(metrics)),
           body(header(columns, run_columns), std::move(runs))};
+}
+
+std::string curve_id(const std::string& point_id, std::size_t index) {
+  return point_id + "-" + std::to_string(index);
 }
 
 }  // namespace goodhart

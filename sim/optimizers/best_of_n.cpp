@@ -180,7 +180,8 @@ void validate(const BestOfNConfig& c, const Scenario&, const Check& k, const std
     const std::string loc = Check::element(key, i);
     if (c.n[i] > c.pool)
       k.fail(key,
-             "each n <= pool (" + std::to_string(c.pool) + "), got " + std::to_string(c.n[i]) + ", larger than the pool",
+             "each n <= pool (" + std::to_string(c.pool) + "), got " + std::to_string(c.n[i]) +
+                 ", larger than the pool",
              loc);
     if (i > 0 && c.n[i] <= c.n[i - 1])
       k.fail(key, "strictly increasing values, got " + std::to_string(c.n[i]) + " after " + std::to_string(c.n[i - 1]),

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "models/proxy.h"
-#include "sim/engine/metrics.h"
+#include "sim/stats/metrics.h"
 #include "sim/scenario/config.h"
 
 namespace goodhart {

@@ -51,7 +51,9 @@ struct OptimizerRegistration {
         resolve(*static_cast<Config*>(c), given);
       };
     OptimizerType type{name,
-                       [run](const OptimizerConfig& o, const OptimizerContext& ctx) { return run(o.get<Config>(), ctx); },
+                       [run](const OptimizerConfig& o, const OptimizerContext& ctx) {
+                         return run(o.get<Config>(), ctx);
+                       },
                        [cost](const OptimizerConfig& o, const Scenario& s, int threads) {
                          return cost(o.get<Config>(), s, threads);
                        }};

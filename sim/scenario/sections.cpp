@@ -16,7 +16,9 @@ using scenario_detail::number_text;
 // the tables of sections without types
 Table top_table() {
   return {{
-      field<Scenario>("schema_version", &Scenario::schema_version, "version of this schema"),
+      field<Scenario>("schema_version", &Scenario::schema_version, "version of this schema")
+          .shown_default("— (required)")
+          .allowed("1"),
       field<Scenario>("name", &Scenario::name,
                       "scenario name; results go to `results/<name>` unless `output.dir` or `--out` says otherwise")
           .shown_default("— (required)")

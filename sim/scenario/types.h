@@ -87,7 +87,9 @@ ConfigType optimizer_config_type(std::string name, std::string doc, Table table)
   t.doc = std::move(doc);
   t.table = std::move(table);
   t.make = [] { return std::shared_ptr<void>(std::make_shared<Config>()); };
-  t.copy = [](const void* c) { return std::shared_ptr<void>(std::make_shared<Config>(*static_cast<const Config*>(c))); };
+  t.copy = [](const void* c) {
+    return std::shared_ptr<void>(std::make_shared<Config>(*static_cast<const Config*>(c)));
+  };
   t.config_type = typeid(Config);
   return t;
 }

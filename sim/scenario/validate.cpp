@@ -118,7 +118,8 @@ void validate(const Scenario& s, const Locations& at) {
     for (std::size_t j = 0; j < i; ++j) {
       const auto& p = s.optimizers[j];
       if ((p.name.empty() ? p.type : p.name) == name)
-        c.fail(path + ".name", "a name unique among optimizers, but '" + name + "' is also " + at.optimizer_key(j) + "'s");
+        c.fail(path + ".name",
+               "a name unique among optimizers, but '" + name + "' is also " + at.optimizer_key(j) + "'s");
     }
   }
 

@@ -1,7 +1,7 @@
 // metrics.cpp — combining per-prompt statistics into output rows, policy pair sampling and reference CDFs.
 // Contract: see metrics.h; summarize throws std::overflow_error when a policy expectation is not finite (values
 // beyond the float range), so no infinity or NaN reaches a row in place of a number.
-#include "sim/engine/metrics.h"
+#include "sim/stats/metrics.h"
 
 #include <algorithm>
 #include <stdexcept>

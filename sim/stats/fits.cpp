@@ -1,6 +1,6 @@
 // fits.cpp — least squares without intercept for Gao's two forms, gold = alpha x1 - beta x2 with x1 = d.
 // Contract: x2 = d^2 (best-of-n) or d log d (RL); 2x2 normal equations in double; singular when det is tiny.
-#include "sim/engine/fits.h"
+#include "sim/stats/fits.h"
 
 #include <cmath>
 #include <stdexcept>
