@@ -153,8 +153,14 @@ TEST_CASE("compare: a leaderboard from a real tiny run has one row per optimizer
   for (const LeaderboardRow& r : board.rows) CHECK(std::isfinite(r.gold_at_kl[3].mean));
   const Leaderboard far = build_leaderboard({dir}, {100});
   for (const LeaderboardRow& r : far.rows) CHECK(std::isnan(r.gold_at_kl[0].mean));  // beyond every curve
-  // the rank correlations: across the folder's 4 variants and across each optimizer's 4 points
-  REQUIRE(board.correlations.size() == 3);
+  // the rank correlations: across the folder's 4 variants, across each optimizer's 4 points, across all variants
+  REQUIRE(board.correlations.size() == 4);
+  CHECK(board.correlations[3].scope == "all");
+  CHECK(board.correlations[3].n == 4);
+  for (std::size_t b = 0; b < board.kl_budgets.size(); ++b) {  // one folder: all is its variants
+    const double all = board.correlations[3].gold_at_kl[b], folder = board.correlations[0].gold_at_kl[b];
+    CHECK((all == folder || (std::isnan(all) && std::isnan(folder))));
+  }
   CHECK(board.correlations[0].scope == "variants");
   CHECK(board.correlations[0].n == 4);
   CHECK(board.correlations[0].accuracy == "rm_heldout_accuracy");
@@ -167,6 +173,8 @@ TEST_CASE("compare: a leaderboard from a real tiny run has one row per optimizer
   const Leaderboard two = build_leaderboard({dir, dir}, {1});
   CHECK(two.rows.size() == 8);
   CHECK(two.folders.size() == 2);
+  CHECK(two.correlations.back().scope == "all");
+  CHECK(two.correlations.back().n == 8);  // every variant of both folders
 }
 
 TEST_CASE("compare: the CLI prints the table and writes leaderboard.csv and leaderboard.json") {
@@ -188,7 +196,7 @@ TEST_CASE("compare: the CLI prints the table and writes leaderboard.csv and lead
   const nlohmann::json j = nlohmann::json::parse(slurp_file(out / "leaderboard.json"));
   CHECK(j["variants"].size() == 4);
   CHECK(j["kl_budgets"].size() == 2);
-  CHECK(j["spearman"].size() == 3);
+  CHECK(j["spearman"].size() == 4);
   CHECK(j["variants"][0]["peak_gold"]["mean"].is_number());
   // the default folder is the first results folder; --quiet prints nothing
   const Cli q = run_cli("compare " + dir.string() + " --quiet");

@@ -1,19 +1,21 @@
 # leaderboard.py — the leaderboard of `goodhart compare` as a picture: where each variant peaks, and whether
 # a more accurate reward model ends up with more gold.
-# Contract: reads DIR/leaderboard.csv (standard library csv) and writes DIR/leaderboard.png and .svg (matplotlib's
-# object API, no global state).
+# Contract: reads DIR/leaderboard.csv (standard library csv) and the rank correlation from DIR/leaderboard.json (the
+# engine computes it; nothing is recomputed here) and writes DIR/leaderboard.png and .svg (matplotlib's object API,
+# no global state).
 """Plot a goodhart leaderboard.
 
     goodhart compare RESULTS_DIR... [--out DIR]
     python -m goodhart leaderboard DIR [--out FILE.png]   (goodhart plot DIR draws it too)
 
 Left: peak gold against sqrt(KL) at the peak, one labelled point per variant (error bars: one standard error
-across seeds). Right: RM accuracy (rm_heldout_accuracy, or rm_accuracy_ref where it is empty) against gold at
-the largest KL budget that some variant reaches, with Spearman's rank correlation (ties: average ranks) in the
-title. From Python: ``plot_leaderboard(directory, out=None)`` returns the path of the PNG.
+across seeds). Right: RM accuracy (rm_heldout_accuracy when every variant has it, else rm_accuracy_ref) against
+gold at the largest KL budget that some variant reaches, with Spearman's rank correlation across all variants
+(ties: average ranks; from leaderboard.json, scope "all") in the title. From Python: ``plot_leaderboard(directory, out=None)`` returns the path of the PNG.
 """
 import argparse
 import csv
+import json
 import math
 import sys
 from pathlib import Path
@@ -49,35 +51,15 @@ def _budgets(fieldnames):
     return sorted(out)
 
 
-def average_ranks(values):
-    """1-based ranks, ties given the average of the ranks they span."""
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    ranks = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
-
-
-def spearman(xs, ys):
-    """Spearman's rho over the pairs without NaN; NaN below 3 pairs or with a constant side (as goodhart compare)."""
-    pairs = [(x, y) for x, y in zip(xs, ys) if not (math.isnan(x) or math.isnan(y))]
-    if len(pairs) < 3:
-        return math.nan, len(pairs)
-    rx = average_ranks([p[0] for p in pairs])
-    ry = average_ranks([p[1] for p in pairs])
-    mean = (len(pairs) + 1) / 2
-    sxy = sum((a - mean) * (b - mean) for a, b in zip(rx, ry))
-    sxx = sum((a - mean) ** 2 for a in rx)
-    syy = sum((b - mean) ** 2 for b in ry)
-    if sxx <= 0 or syy <= 0:
-        return math.nan, len(pairs)
-    return sxy / math.sqrt(sxx * syy), len(pairs)
+def _correlation(directory, budget):
+    """Spearman's rho of RM accuracy and gold at a KL budget across every variant, with its n and the accuracy column
+    it used, as `goodhart compare` computed it (leaderboard.json, scope "all")."""
+    data = json.loads((directory / "leaderboard.json").read_text())
+    for c in data["spearman"]:
+        if c["scope"] == "all":
+            rho = c["spearman_gold_at_kl"].get(budget)
+            return (math.nan if rho is None else rho), c["n"], c["accuracy"]
+    raise ValueError(f"{directory / 'leaderboard.json'}: no correlation of scope 'all' (run goodhart compare again)")
 
 
 def plot_leaderboard(directory, out=None):
@@ -114,17 +96,14 @@ def plot_leaderboard(directory, out=None):
         if any(not math.isnan(_number(r[name])) for r in rows):
             budget, column = b, name
             break
-    accuracy = []
-    for r in rows:
-        a = _number(r.get("rm_heldout_accuracy"))
-        accuracy.append(a if not math.isnan(a) else _number(r.get("rm_accuracy_ref")))
     if column is None:
         right.text(0.5, 0.5, "no variant reaches any KL budget", ha="center", va="center",
                    transform=right.transAxes)
         right.set_title("RM accuracy and gold")
     else:
+        rho, n, accuracy_column = _correlation(directory, column[len(BUDGET_PREFIX):])
+        accuracy = [_number(r.get(accuracy_column)) for r in rows]
         gold = [_number(r[column]) for r in rows]
-        rho, n = spearman(accuracy, gold)
         for i, (a, g, r) in enumerate(zip(accuracy, gold, rows)):
             if math.isnan(a) or math.isnan(g):
                 continue
@@ -136,7 +115,7 @@ def plot_leaderboard(directory, out=None):
         right.set_title(f"RM accuracy vs gold at KL = {budget:g}: Spearman rho = {rho_text} (n = {n})")
         right.set_ylabel(f"gold at KL = {budget:g} (interpolated)")
         right.margins(x=0.15, y=0.15)
-    right.set_xlabel("RM accuracy (held-out pairs; pi_ref pairs where empty)")
+        right.set_xlabel(f"RM accuracy ({accuracy_column})")
     right.grid(alpha=0.3)
 
     fig.suptitle(f"goodhart leaderboard: {', '.join(sorted({r['folder'] for r in rows}))}", fontsize=11)

@@ -303,6 +303,8 @@ Leaderboard build_leaderboard(const std::vector<fs::path>& dirs, const std::vect
   Leaderboard board;
   board.kl_budgets = kl_budgets;
   const std::size_t B = kl_budgets.size();
+  std::vector<double> all_heldout, all_ref, all_peak;  // every folder's variants, for the scope "all"
+  std::vector<std::vector<double>> all_gold;
   for (const fs::path& dir : dirs) {
     const Folder folder = read_folder(dir, kl_budgets);
     board.folders.push_back(folder.name);
@@ -319,7 +321,8 @@ Leaderboard build_leaderboard(const std::vector<fs::path>& dirs, const std::vect
     }
     std::vector<double> v_heldout, v_ref, v_peak;
     std::vector<std::vector<double>> v_gold;
-    for (const auto& [key, curves] : variants) {
+    for (const auto& variant : variants) {
+      const std::vector<const Curve*>& curves = variant.second;
       LeaderboardRow row;
       row.folder = folder.name;
       row.optimizer = curves.front()->optimizer;
@@ -356,6 +359,10 @@ Leaderboard build_leaderboard(const std::vector<fs::path>& dirs, const std::vect
       board.rows.push_back(std::move(row));
     }
     board.correlations.push_back(correlate(folder.name, "variants", "", v_heldout, v_ref, v_gold, v_peak, B));
+    all_heldout.insert(all_heldout.end(), v_heldout.begin(), v_heldout.end());
+    all_ref.insert(all_ref.end(), v_ref.begin(), v_ref.end());
+    all_peak.insert(all_peak.end(), v_peak.begin(), v_peak.end());
+    all_gold.insert(all_gold.end(), v_gold.begin(), v_gold.end());
     // across the curves of each optimizer: seeds, data sizes, proxy classes
     std::vector<std::string> optimizers;
     for (const Curve& c : folder.curves)
@@ -374,6 +381,8 @@ Leaderboard build_leaderboard(const std::vector<fs::path>& dirs, const std::vect
       board.correlations.push_back(correlate(folder.name, "points", opt, heldout, ref, gold, peak, B));
     }
   }
+  // across every variant of every folder (the leaderboard plot's)
+  board.correlations.push_back(correlate("", "all", "", all_heldout, all_ref, all_gold, all_peak, B));
   // by peak gold, descending; NaN last; stable
   std::stable_sort(board.rows.begin(), board.rows.end(), [](const LeaderboardRow& a, const LeaderboardRow& b) {
     const double x = a.peak_gold.mean, y = b.peak_gold.mean;

@@ -60,8 +60,8 @@ struct LeaderboardRow {
 };
 
 struct Correlation {
-  std::string folder;
-  std::string scope;      // variants | points
+  std::string folder;     // "" for the scope all
+  std::string scope;      // variants (one folder's) | points (one optimizer's curves) | all (every folder's variants)
   std::string optimizer;  // points: the optimizer whose curves are correlated; variants: ""
   std::string accuracy;   // the accuracy column used
   int n = 0;              // data used (pairs with an accuracy)
