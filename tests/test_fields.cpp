@@ -35,14 +35,9 @@ Scenario with_type(const std::string& section, const std::string& type) {
 
 // the object a section's rows fill in `s`
 void* object_of(Scenario& s, const std::string& section) {
-  if (section == "") return &s;
-  if (section == "preferences") return &s.preferences;
-  if (section == "eval") return &s.eval;
-  if (section == "output") return &s.output;
-  if (section == "world") return &s.world;
-  if (section == "gold") return &s.gold;
-  if (section == "proxy") return &s.proxy;
-  throw std::logic_error("no object for section " + section);
+  void* o = section_object(s, section);
+  if (!o) throw std::logic_error("no object for section " + section);
+  return o;
 }
 
 // a different value of the member

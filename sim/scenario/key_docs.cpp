@@ -120,16 +120,8 @@ struct Defaults {
   OptimizerConfig optimizer;
 
   void* section(const std::string& name) {
-    if (name == "top") return &scenario;
-    if (name == "preferences") return &scenario.preferences;
-    if (name == "eval") return &scenario.eval;
-    if (name == "output") return &scenario.output;
-    if (name == "world") return &scenario.world;
-    if (name == "gold") return &scenario.gold;
-    if (name == "proxy") return &scenario.proxy;
-    if (name == "proxy.noise") return &scenario.proxy.noise;
     if (name == "optimizer") return &optimizer;
-    return nullptr;
+    return name == "top" ? &scenario : section_object(scenario, name);
   }
 };
 

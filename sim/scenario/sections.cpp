@@ -303,6 +303,18 @@ std::vector<ConfigType> section_types() {
   return out;
 }
 
+void* section_object(Scenario& s, const std::string& section) {
+  if (section.empty()) return &s;
+  if (section == "preferences") return &s.preferences;
+  if (section == "eval") return &s.eval;
+  if (section == "output") return &s.output;
+  if (section == "world") return &s.world;
+  if (section == "gold") return &s.gold;
+  if (section == "proxy") return &s.proxy;
+  if (section == "proxy.noise") return &s.proxy.noise;
+  return nullptr;
+}
+
 const Table& section_table(const std::string& section) {
   static const Table top = top_table(), preferences = preferences_table(), eval = eval_table(),
                      output = output_table(), world = world_common(), gold = gold_common(),

@@ -14,6 +14,11 @@ namespace goodhart {
 // "" (top level) | preferences | eval | output | world | gold | proxy | proxy.noise | optimizer (its common keys)
 const Table& section_table(const std::string& section);
 
+// the struct section_table(section) fills inside `s` ("" top level, preferences, eval, output, world, gold, proxy,
+// proxy.noise; world, gold and proxy types fill their section's); null for another name (optimizers' structs are
+// in s.optimizers)
+void* section_object(Scenario& s, const std::string& section);
+
 // the world, gold and proxy types (the registry adds them when it is first used)
 std::vector<ConfigType> section_types();
 
