@@ -14,6 +14,7 @@
 #include <cmath>
 
 #include "bench/workloads.h"
+#include "models/normal_draws.h"
 #include "sim/optimizers/optimizer.h"
 
 namespace goodhart::bench {
@@ -23,7 +24,7 @@ namespace {
 constexpr int pool = 1024, dim = 32, hidden = 64;
 
 struct W1Inputs {
-  World world;  // gaussian N(0, I): only sample_gaussian's mean and scale
+  GaussianReference ref;  // pi_ref N(0, I) of a gaussian world
   Mlp gold, proxy;
   std::vector<int> grid;
   Eigen::MatrixXd weights;  // G x N rank weights
@@ -31,9 +32,8 @@ struct W1Inputs {
 
 W1Inputs make_inputs(std::uint64_t seed) {
   W1Inputs in;
-  in.world.dim = dim;
-  in.world.mean = Eigen::VectorXd::Zero(dim);
-  in.world.scale = Eigen::VectorXd::Ones(dim);
+  in.ref.mean = Eigen::VectorXd::Zero(dim);
+  in.ref.scale = Eigen::VectorXd::Ones(dim);
   CounterRng gold_rng(seed, Stream::gold_weights, 0), error_rng(seed, Stream::proxy_init, 0);
   in.gold = make_random_mlp(dim, {hidden}, Activation::tanh, gold_rng);
   const Mlp error = make_random_mlp(dim, {hidden}, Activation::tanh, error_rng);
@@ -42,6 +42,13 @@ W1Inputs make_inputs(std::uint64_t seed) {
   for (int n = 1; n <= pool; n *= 2) in.grid.push_back(n);
   in.weights = bon_rank_weights(in.grid, pool);
   return in;
+}
+
+// prompt p's pool as the gaussian world draws it: rows (seed, pool stream, p, i) of models/normal_draws.h
+void draw_pool(const GaussianReference& ref, std::uint64_t seed, int p, Eigen::Ref<RowMatrixXf> x) {
+  const Eigen::VectorXf mean = ref.mean.cast<float>(), scale = ref.scale.cast<float>();
+  fill_gaussian_rows(seed, stream_id(Stream::pool), static_cast<std::uint32_t>(p), 0, static_cast<int>(x.rows()),
+                     dim, mean.data(), scale.data(), x.data(), x.outerStride());
 }
 
 void dump_mlp(const std::filesystem::path& dir, const std::string& name, const Mlp& f) {
@@ -62,7 +69,7 @@ nlohmann::json profile_pieces(const W1Inputs& in, std::uint64_t seed, int count)
   Eigen::MatrixXd out;
   for (int p = 0; p < count; ++p) {
     auto t = std::chrono::steady_clock::now();
-    sample_gaussian(in.world, seed, stream_id(Stream::pool), p, 0, x);
+    draw_pool(in.ref, seed, p, x);
     draw += seconds_since(t);
     t = std::chrono::steady_clock::now();
     score_mlp_pair_cpu(in.gold, in.proxy, x, gold, proxy);
@@ -92,12 +99,12 @@ WorkloadReport run_w1(const WorkloadOptions& opts) {
     if (opts.dump_responses) {
       RowMatrixXf x(static_cast<Eigen::Index>(P) * pool, dim);
       for (int p = 0; p < P; ++p)
-        sample_gaussian(in.world, opts.seed, stream_id(Stream::pool), p, 0, x.middleRows(Eigen::Index(p) * pool, pool));
+        draw_pool(in.ref, opts.seed, p, x.middleRows(Eigen::Index(p) * pool, pool));
       write_npy(dir / "responses.npy", x.data(), {P, pool, dim});
     }
   }
   // every prompt in one bon_sweep call: the CPU backend runs a prompt per OpenMP task, CUDA one batch
-  const BonSweepInput sweep{&in.gold, &in.proxy, &in.world.mean, &in.world.scale, &in.weights,
+  const BonSweepInput sweep{&in.gold, &in.proxy, &in.ref.mean, &in.ref.scale, &in.weights,
                             opts.seed, stream_id(Stream::pool), 0, P};
   Eigen::MatrixXd estimates;
   const auto run = [&] { bon_sweep(opts.backend, sweep, estimates); };

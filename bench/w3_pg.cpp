@@ -15,6 +15,7 @@
 #include "bench/workloads.h"
 #include "models/gold.h"
 #include "models/policy.h"
+#include "models/worlds/registry.h"
 #include "sim/optimizers/adam.h"
 #include "sim/optimizers/policy_eval.h"
 #include "sim/optimizers/policy_gradient.h"
@@ -45,11 +46,12 @@ ResponseTable candidate_table(const World& world, std::uint64_t seed) {
   const Eigen::VectorXf u = gold_direction({}, dim, seed, 0).cast<float>();
   const Eigen::VectorXf v = gold_direction({}, dim, seed, 1).cast<float>();
   const Eigen::VectorXf a = 0.6f * u + 0.8f * v;
-  const int P = world.prompts, K = world.candidates;
+  const Candidates& c = *world.candidates();
+  const int P = world.prompts(), K = c.count;
   ResponseTable t;
-  t.log_ref = world.log_ref.cast<float>();
-  const Eigen::VectorXf gold = world.features * u, proxy = world.features * a;
-  for (auto& c : t.values) c = RowMatrixXf::Zero(P, K);
+  t.log_ref = c.log_ref.cast<float>();
+  const Eigen::VectorXf gold = c.features * u, proxy = c.features * a;
+  for (auto& v : t.values) v = RowMatrixXf::Zero(P, K);
   for (int p = 0; p < P; ++p)
     fill_value_row(proxy.segment(Eigen::Index(p) * K, K), gold.segment(Eigen::Index(p) * K, K),
                    Eigen::VectorXf::Zero(K), t, p);
@@ -64,9 +66,9 @@ ResponseTable candidate_table(const World& world, std::uint64_t seed) {
 nlohmann::json profile_pieces(const World& world, const OptimizerContext& ctx, const PolicyGradientConfig& opt) {
   constexpr int passes = 20;
   Policy policy(world, opt.policy, false);
-  policy.set_theta(Eigen::VectorXd::LinSpaced(world.dim, -0.05, 0.05));
-  const int P = world.prompts, G = opt.num_generations;
-  RowMatrixXd probs(P, world.candidates);
+  policy.set_theta(Eigen::VectorXd::LinSpaced(world.dim(), -0.05, 0.05));
+  const int P = world.prompts(), G = opt.num_generations;
+  RowMatrixXd probs(P, world.candidates()->count);
   std::vector<int> chosen(static_cast<std::size_t>(P) * G);
   Eigen::MatrixXd slots(policy.block_size(), P);
   const auto mean_seconds = [&](auto&& pass) {
@@ -119,7 +121,7 @@ nlohmann::json profile_pieces(const World& world, const OptimizerContext& ctx, c
 // the training run through the backend op: one pg_rloo_gradient per step, Adam, an evaluation every eval_every steps
 std::vector<MetricRow> train_through_op(const World& world, const ResponseTable& table, const PolicyGradientConfig& opt,
                                         const OptimizerContext& ctx) {
-  const PgInput in{&world.features, &world.log_ref, &table.values[v_proxy], opt.num_generations, opt.kl_coef,
+  const PgInput in{&world.candidates()->features, &world.candidates()->log_ref, &table.values[v_proxy], opt.num_generations, opt.kl_coef,
                    ctx.seed};
   Policy policy(world, opt.policy, false);
   Eigen::VectorXd theta = Eigen::VectorXd::Zero(policy.parameters()), grad;
@@ -147,7 +149,8 @@ WorkloadReport run_w3(const WorkloadOptions& opts) {
   wc.prompts = P;
   wc.candidates = K;
   wc.seed = opts.seed;
-  const World world = make_world(wc);
+  const std::unique_ptr<const World> made = make_world(wc);
+  const World& world = *made;
   const ResponseTable table = candidate_table(world, opts.seed);
   const PolicyGradientConfig opt = w3_optimizer();
   if (!opts.dump_inputs.empty()) {
@@ -155,7 +158,7 @@ WorkloadReport run_w3(const WorkloadOptions& opts) {
                                       {"num_generations", opt.num_generations}, {"kl_coef", opt.kl_coef},
                                       {"learning_rate", opt.learning_rate}, {"steps", opt.steps},
                                       {"eval_every", opt.eval_every}});
-    write_npy(dir / "features.npy", world.features.data(), {P, K, dim});
+    write_npy(dir / "features.npy", world.candidates()->features.data(), {P, K, dim});
     write_npy(dir / "log_ref.npy", table.log_ref.data(), {P, K});
     write_npy(dir / "proxy.npy", table.values[v_proxy].data(), {P, K});
     write_npy(dir / "gold.npy", table.values[v_gold].data(), {P, K});

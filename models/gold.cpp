@@ -41,21 +41,21 @@ namespace {
 void moments_by_sampling(const Gold& g, const World& world, std::uint64_t seed, int samples, double& mean,
                          double& var) {
   double s1 = 0.0, s2 = 0.0, total = 0.0;
-  if (world.categorical) {
-    Eigen::VectorXf r(world.features.rows());
-    g.score(Backend::cpu, world.features, r);
-    for (int p = 0; p < world.prompts; ++p)
-      for (int k = 0; k < world.candidates; ++k) {
-        const double w = std::exp(world.log_ref(p, k)), v = r(p * world.candidates + k);
+  if (const Candidates* c = world.candidates()) {
+    Eigen::VectorXf r(c->features.rows());
+    g.score(Backend::cpu, c->features, r);
+    for (int p = 0; p < world.prompts(); ++p)
+      for (int k = 0; k < c->count; ++k) {
+        const double w = std::exp(c->log_ref(p, k)), v = r(p * c->count + k);
         s1 += w * v;
         s2 += w * v * v;
         total += w;
       }
   } else {
-    RowMatrixXf y(samples, world.dim);
-    sample_gaussian(world, seed, stream_id(Stream::standardize), 0, 0, y);
+    ResponseDraws y;
+    world.draw_reference(seed, World::any_prompt, stream_id(Stream::standardize), 0, 0, samples, y);
     Eigen::VectorXf r(samples);
-    g.score(Backend::cpu, y, r);
+    g.score(Backend::cpu, y.x, r);
     const Eigen::VectorXd rd = r.cast<double>();
     s1 = rd.sum();
     s2 = rd.squaredNorm();
@@ -69,15 +69,16 @@ void moments_by_sampling(const Gold& g, const World& world, std::uint64_t seed, 
 
 Gold make_gold(const GoldConfig& cfg, const World& world, int standardize_samples) {
   Gold g;
-  const int d = world.dim;
+  const int d = world.dim();
   double mean = 0.0, var = 1.0;
-  bool closed_form = !world.categorical;
+  const GaussianReference* ref = world.gaussian();
+  bool closed_form = ref != nullptr;
   if (cfg.type == "linear") {
     g.mlp = make_linear(gold_direction(cfg.weights, d, cfg.seed, 0));
     const Eigen::VectorXd& w = g.mlp.weights[0];
     if (closed_form) {
-      mean = w.dot(world.mean);
-      var = (w.array().square() * world.scale.array().square()).sum();
+      mean = w.dot(ref->mean);
+      var = (w.array().square() * ref->scale.array().square()).sum();
     }
   } else if (cfg.type == "concave") {
     g.concave = true;
@@ -85,7 +86,7 @@ Gold make_gold(const GoldConfig& cfg, const World& world, int standardize_sample
     g.penalty = cfg.penalty;
     // y ~ N(mu, s^2): E|y|^2 = sum mu^2 + s^2, Var|y|^2 = sum 2 s^4 + 4 mu^2 s^2, Cov(u.y, |y|^2) = sum 2 u mu s^2
     if (closed_form) {
-      const Eigen::ArrayXd u = g.direction.array(), mu = world.mean.array(), s2 = world.scale.array().square();
+      const Eigen::ArrayXd u = g.direction.array(), mu = ref->mean.array(), s2 = ref->scale.array().square();
       mean = (u * mu).sum() - g.penalty * (mu.square() + s2).sum();
       var = (u.square() * s2).sum() + g.penalty * g.penalty * (2.0 * s2.square() + 4.0 * mu.square() * s2).sum() -
             2.0 * g.penalty * (2.0 * u * mu * s2).sum();

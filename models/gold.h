@@ -1,13 +1,13 @@
 // gold.h — the true reward r*(features): linear, a random-teacher MLP, or concave (u.y - lambda |y|^2).
 // Contract: make_gold depends only on the gold and world configs (gold.seed), never on the run seed, so every
 // point and seed of a sweep sees the same gold; the result is standardized to mean 0, variance 1 under pi_ref
-// (closed form for linear and concave gold in the gaussian world, exact sums in the categorical world, Monte
+// (closed form for linear and concave gold under a gaussian pi_ref, exact sums over a world's candidates, Monte
 // Carlo with eval.standardize_samples draws otherwise).
 #pragma once
 
 #include <Eigen/Dense>
 
-#include "models/world.h"
+#include "models/worlds/world.h"
 #include "sim/backend/ops.h"
 #include "sim/scenario/config.h"
 

@@ -37,11 +37,6 @@ Eigen::VectorXd log_softmax(Eigen::VectorXd logits) {
   return logits;
 }
 
-// a prompt's K x d float features, in place
-Eigen::Map<const RowMatrixXf> prompt_features(const World& w, int prompt) {
-  return {w.features.data() + static_cast<std::size_t>(prompt) * w.candidates * w.dim, w.candidates, w.dim};
-}
-
 // out(k) += phi.row(k) . theta in double, each feature converted as it is read (raw pointers: the loops vectorize)
 void add_offsets(const Eigen::Map<const RowMatrixXf>& phi, const Eigen::VectorXd& theta, Eigen::VectorXd& out) {
   const int d = static_cast<int>(phi.cols());
@@ -57,8 +52,9 @@ void add_offsets(const Eigen::Map<const RowMatrixXf>& phi, const Eigen::VectorXd
 
 }  // namespace
 
-Policy::Policy(const World& world, const std::string& kind, bool learn_scale) : world_(&world) {
-  const std::string k = kind == "auto" ? (world.categorical ? "log_linear" : "mean_shift") : kind;
+Policy::Policy(const World& world, const std::string& kind, bool learn_scale)
+    : world_(&world), candidates_(world.candidates()), ref_(world.gaussian()) {
+  const std::string k = kind == "auto" ? (candidates_ ? "log_linear" : "mean_shift") : kind;
   if (k == "tabular") {
     kind_ = Kind::tabular;
   } else if (k == "log_linear") {
@@ -68,13 +64,13 @@ Policy::Policy(const World& world, const std::string& kind, bool learn_scale) : 
   } else {
     throw std::invalid_argument("unknown policy '" + kind + "'");
   }
-  if ((kind_ == Kind::mean_shift) == world.categorical)
-    throw std::invalid_argument("policy '" + k + "' does not fit a " +
-                                (world.categorical ? "categorical" : "gaussian") + " world");
+  if (kind_ == Kind::mean_shift ? !ref_ : !candidates_)
+    throw std::invalid_argument("policy '" + k + "' needs a world with " +
+                                (kind_ == Kind::mean_shift ? "a gaussian pi_ref" : "enumerable candidates"));
   learn_scale_ = kind_ == Kind::mean_shift && learn_scale;
-  const int n = kind_ == Kind::tabular      ? world.prompts * world.candidates
-                : kind_ == Kind::log_linear ? world.dim
-                                            : (learn_scale_ ? 2 : 1) * world.dim;
+  const int n = kind_ == Kind::tabular      ? world.prompts() * candidates_->count
+                : kind_ == Kind::log_linear ? world.dim()
+                                            : (learn_scale_ ? 2 : 1) * world.dim();
   set_theta(Eigen::VectorXd::Zero(n));
 }
 
@@ -83,25 +79,25 @@ void Policy::set_theta(const Eigen::VectorXd& theta) {
   if (kind_ == Kind::log_linear) theta_float_ = theta_.cast<float>();
 }
 
-// categorical
+// over candidates
 
 Eigen::VectorXd Policy::log_probs(int prompt) const {
   if (kind_ == Kind::mean_shift) throw std::logic_error("log_probs: a gaussian policy has no candidates");
-  Eigen::VectorXd logits = world_->log_ref.row(prompt).transpose();
+  Eigen::VectorXd logits = candidates_->log_ref.row(prompt).transpose();
   // a zero offset is pi_ref exactly (renormalizing would add rounding, and KL 1e-16 at step 0)
   const auto offset = theta_.segment(block_first(prompt), block_size());
   if ((offset.array() == 0.0).all()) return logits;
   if (kind_ == Kind::tabular) {
     logits += offset;
   } else {
-    add_offsets(prompt_features(*world_, prompt), theta_, logits);
+    add_offsets(candidates_->prompt_features(prompt), theta_, logits);
   }
   return log_softmax(std::move(logits));
 }
 
 void Policy::candidate_pass(int prompt, CandidatePass& out, bool with_mean_feature) const {
   if (kind_ == Kind::mean_shift) throw std::logic_error("candidate_pass: a gaussian policy has no candidates");
-  out.log_probs = world_->log_ref.row(prompt).transpose();
+  out.log_probs = candidates_->log_ref.row(prompt).transpose();
   const auto offset = theta_.segment(block_first(prompt), block_size());
   const bool log_linear = kind_ == Kind::log_linear;
   if ((offset.array() == 0.0).all()) {  // pi_ref exactly, as log_probs
@@ -109,10 +105,10 @@ void Policy::candidate_pass(int prompt, CandidatePass& out, bool with_mean_featu
     out.scratch = out.probs.cast<float>();
   } else {
     // logits = log_ref + offset; scratch = exp(logits - max), then normalized
-    const int K = world_->candidates;
+    const int K = candidates_->count;
     double* logits = out.log_probs.data();
     if (log_linear) {
-      out.scratch.noalias() = prompt_features(*world_, prompt) * theta_float_;
+      out.scratch.noalias() = candidates_->prompt_features(prompt) * theta_float_;
       const float* offset_float = out.scratch.data();
 #pragma omp simd
       for (int k = 0; k < K; ++k) logits[k] += static_cast<double>(offset_float[k]);
@@ -132,7 +128,7 @@ void Policy::candidate_pass(int prompt, CandidatePass& out, bool with_mean_featu
   // the expected feature: pi itself (tabular) or phi^T pi as a float matvec
   if (!with_mean_feature) return;
   if (log_linear) {
-    out.float_mean.noalias() = prompt_features(*world_, prompt).transpose() * out.scratch;
+    out.float_mean.noalias() = candidates_->prompt_features(prompt).transpose() * out.scratch;
     out.mean_feature = out.float_mean.cast<double>();
   } else {
     out.mean_feature = out.probs;
@@ -144,18 +140,18 @@ void Policy::add_feature(int prompt, int candidate, double weight, Eigen::Ref<Ei
     block(candidate) += weight;
     return;
   }
-  const int d = world_->dim;
-  const float* row = world_->features.data() + (static_cast<std::size_t>(prompt) * world_->candidates + candidate) * d;
+  const int d = world_->dim();
+  const float* row = candidates_->features.data() + (static_cast<std::size_t>(prompt) * candidates_->count + candidate) * d;
   double* out = block.data();
 #pragma omp simd
   for (int j = 0; j < d; ++j) out[j] += weight * static_cast<double>(row[j]);
 }
 
 int Policy::block_first(int prompt) const {
-  return kind_ == Kind::tabular ? prompt * world_->candidates : 0;
+  return kind_ == Kind::tabular ? prompt * candidates_->count : 0;
 }
 
-int Policy::block_size() const { return kind_ == Kind::tabular ? world_->candidates : parameters(); }
+int Policy::block_size() const { return kind_ == Kind::tabular ? candidates_->count : parameters(); }
 
 void Policy::add_grad_candidates(int prompt, const Eigen::VectorXd& log_probs, const Eigen::VectorXd& coef,
                                  Eigen::Ref<Eigen::VectorXd> block) const {
@@ -166,7 +162,7 @@ void Policy::add_grad_candidates(int prompt, const Eigen::VectorXd& log_probs, c
     return;
   }
   // block(j) += sum_k phi(k, j) w(k), row by row (vectorized over j)
-  const auto phi = prompt_features(*world_, prompt);
+  const auto phi = candidates_->prompt_features(prompt);
   const int d = static_cast<int>(phi.cols());
   double* out = block.data();
   for (Eigen::Index k = 0; k < phi.rows(); ++k) {
@@ -176,13 +172,13 @@ void Policy::add_grad_candidates(int prompt, const Eigen::VectorXd& log_probs, c
   }
 }
 
-// gaussian
+// gaussian pi_ref
 
-Eigen::VectorXd Policy::mean() const { return world_->mean + theta_.head(world_->dim); }
+Eigen::VectorXd Policy::mean() const { return ref_->mean + theta_.head(world_->dim()); }
 
 Eigen::VectorXd Policy::scale() const {
-  if (!learn_scale_) return world_->scale;
-  return (world_->scale.array() * theta_.tail(world_->dim).array().exp()).matrix();
+  if (!learn_scale_) return ref_->scale;
+  return (ref_->scale.array() * theta_.tail(world_->dim()).array().exp()).matrix();
 }
 
 namespace {
@@ -194,26 +190,23 @@ double gaussian_log_density(const Eigen::VectorXd& y, const Eigen::VectorXd& m, 
 
 }  // namespace
 
-// both worlds
+// every kind
 
-double Policy::log_prob(const PolicySample& s) const {
+double Policy::log_prob(const Response& s) const {
   if (kind_ != Kind::mean_shift) return log_probs(s.prompt)(s.candidate);
   return gaussian_log_density(s.y, mean(), scale());
 }
 
-double Policy::log_ref(const PolicySample& s) const {
-  if (kind_ != Kind::mean_shift) return world_->log_ref(s.prompt, s.candidate);
-  return gaussian_log_density(s.y, world_->mean, world_->scale);
-}
+double Policy::log_ref(const Response& s) const { return world_->log_ref(s); }
 
-void Policy::add_grad_log_prob(const PolicySample& s, double weight, Eigen::Ref<Eigen::VectorXd> grad) const {
+void Policy::add_grad_log_prob(const Response& s, double weight, Eigen::Ref<Eigen::VectorXd> grad) const {
   if (kind_ != Kind::mean_shift) {
-    Eigen::VectorXd coef = Eigen::VectorXd::Zero(world_->candidates);
+    Eigen::VectorXd coef = Eigen::VectorXd::Zero(candidates_->count);
     coef(s.candidate) = weight;
     add_grad_candidates(s.prompt, log_probs(s.prompt), coef, grad.segment(block_first(s.prompt), block_size()));
     return;
   }
-  const int d = world_->dim;
+  const int d = world_->dim();
   const Eigen::VectorXd sd = scale();
   const Eigen::ArrayXd z = (s.y - mean()).array() / sd.array();
   grad.head(d).array() += weight * z / sd.array();
@@ -223,30 +216,30 @@ void Policy::add_grad_log_prob(const PolicySample& s, double weight, Eigen::Ref<
 double Policy::kl(int prompt) const {
   if (kind_ != Kind::mean_shift) {
     const Eigen::VectorXd lp = log_probs(prompt);
-    const Eigen::VectorXd ref = world_->log_ref.row(prompt).transpose();
+    const Eigen::VectorXd ref = candidates_->log_ref.row(prompt).transpose();
     return std::max(0.0, (lp.array().exp() * (lp - ref).array()).sum());
   }
-  const Eigen::ArrayXd s = world_->scale.array(), s2 = scale().array(), delta = theta_.head(world_->dim).array();
+  const Eigen::ArrayXd s = ref_->scale.array(), s2 = scale().array(), delta = theta_.head(world_->dim()).array();
   return std::max(0.0, ((s / s2).log() + (s2.square() + delta.square()) / (2.0 * s.square()) - 0.5).sum());
 }
 
 double Policy::mean_kl() const {
   if (kind_ == Kind::mean_shift) return kl(0);
   double total = 0.0;
-  for (int p = 0; p < world_->prompts; ++p) total += kl(p);
-  return total / world_->prompts;
+  for (int p = 0; p < world_->prompts(); ++p) total += kl(p);
+  return total / world_->prompts();
 }
 
-PolicySample Policy::sample(int prompt, CounterRng& rng) const {
-  PolicySample s;
+Response Policy::sample(int prompt, CounterRng& rng) const {
+  Response s;
   s.prompt = prompt;
   if (kind_ != Kind::mean_shift) {
     draw_candidates(log_probs(prompt).array().exp(), rng, {&s.candidate, 1});
     return s;
   }
   const Eigen::VectorXd m = mean(), sd = scale();
-  s.y.resize(world_->dim);
-  for (int j = 0; j < world_->dim; ++j) s.y(j) = m(j) + sd(j) * rng.normal();
+  s.y.resize(world_->dim());
+  for (int j = 0; j < world_->dim(); ++j) s.y(j) = m(j) + sd(j) * rng.normal();
   return s;
 }
 

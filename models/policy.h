@@ -1,7 +1,7 @@
-// policy.h — the policies trained by policy_gradient and dpo.
-// Categorical world: `tabular` (a free logit offset per prompt and candidate) or `log_linear` (one shared head,
-// pi_theta(k|p) ∝ pi_ref(k|p) exp(theta . phi[p,k]), which generalizes across prompts as a real model does).
-// Gaussian world: `mean_shift`, pi_theta = N(mu + delta, diag((s * exp(rho))^2)) with rho = 0 unless learn_scale.
+// policy.h — the policies trained by policy_gradient and dpo, each needing a capability of the world (world.h).
+// A world with candidates: `tabular` (a free logit offset per prompt and candidate) or `log_linear` (one shared
+// head, pi_theta(k|p) ∝ pi_ref(k|p) exp(theta . phi[p,k]), which generalizes across prompts as a real model does).
+// A gaussian pi_ref: `mean_shift`, pi_theta = N(mu + delta, diag((s * exp(rho))^2)) with rho = 0 unless learn_scale.
 // Contract: theta = 0 is pi_ref exactly; log-probabilities are exact and normalized (log-sum-exp); every
 // gradient is of log pi_theta(sample) with respect to theta, checked against finite differences in the tests.
 // The categorical training path (candidate_pass) takes float products and exponentials instead: it agrees with
@@ -14,16 +14,9 @@
 
 #include <Eigen/Dense>
 
-#include "models/world.h"
+#include "models/worlds/world.h"
 
 namespace goodhart {
-
-// one sampled response: a candidate of a prompt (categorical) or a feature vector (gaussian)
-struct PolicySample {
-  int prompt = 0;
-  int candidate = -1;  // categorical world
-  Eigen::VectorXd y;   // gaussian world
-};
 
 // one prompt's pi_theta over its candidates from Policy::candidate_pass; a caller keeps one per thread so the
 // buffers are allocated once
@@ -38,7 +31,8 @@ class Policy {
  public:
   enum class Kind { tabular, log_linear, mean_shift };
 
-  // kind from the optimizer's `policy` key ("auto" picks log_linear or mean_shift by world)
+  // kind from the optimizer's `policy` key ("auto": log_linear given candidates, else mean_shift); a kind the
+  // world lacks the capability for throws std::invalid_argument
   Policy(const World& world, const std::string& kind, bool learn_scale);
 
   Kind kind() const { return kind_; }
@@ -49,10 +43,10 @@ class Policy {
   // categorical: normalized log pi_theta(.|prompt) over the K candidates
   Eigen::VectorXd log_probs(int prompt) const;
   // log pi_theta(sample) and log pi_ref(sample) (densities in the gaussian world)
-  double log_prob(const PolicySample& s) const;
-  double log_ref(const PolicySample& s) const;
+  double log_prob(const Response& s) const;
+  double log_ref(const Response& s) const;
   // grad += weight * d log pi_theta(sample) / d theta
-  void add_grad_log_prob(const PolicySample& s, double weight, Eigen::Ref<Eigen::VectorXd> grad) const;
+  void add_grad_log_prob(const Response& s, double weight, Eigen::Ref<Eigen::VectorXd> grad) const;
 
   // the parameters that prompt's distribution depends on: theta[first, first + count) (tabular: its own block
   // of K; otherwise all), so per-prompt gradients can be kept in disjoint or per-prompt slots
@@ -77,7 +71,7 @@ class Policy {
   double kl(int prompt) const;
 
   // a draw from pi_theta(.|prompt): the candidate by inverse CDF on rng.uniform(), or mu + delta + scale * z
-  PolicySample sample(int prompt, CounterRng& rng) const;
+  Response sample(int prompt, CounterRng& rng) const;
   // categorical: candidates.size() draws given pi (K), each as sample draws it (the first k whose cumulative pi
   // exceeds the next rng.uniform(), else K - 1), found by one walk of the CDF over the sorted uniforms
   static void draw_candidates(const Eigen::VectorXd& pi, CounterRng& rng, std::span<int> candidates);
@@ -88,6 +82,8 @@ class Policy {
 
  private:
   const World* world_;
+  const Candidates* candidates_;     // tabular, log_linear
+  const GaussianReference* ref_;     // mean_shift
   Kind kind_;
   bool learn_scale_ = false;
   Eigen::VectorXd theta_;

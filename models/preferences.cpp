@@ -2,7 +2,6 @@
 // Contract: see preferences.h.
 #include "models/preferences.h"
 
-#include <algorithm>
 #include <cmath>
 
 namespace goodhart {
@@ -12,21 +11,10 @@ PreferencePairs make_preference_pairs(const PreferenceConfig& cfg, const World& 
                                       Eigen::Index count, Stream pair_stream, Stream label_stream) {
   PreferencePairs pairs;
   const std::uint32_t stream = stream_id(pair_stream);
-  // responses: gaussian draws (side a: a = 0, side b: a = 1) or candidates of a uniform prompt
-  if (!world.categorical) {
-    draw_gaussian_responses(world, gold, needs, backend, seed, stream, 0, 0, count, pairs.a);
-    draw_gaussian_responses(world, gold, needs, backend, seed, stream, 1, 0, count, pairs.b);
-  } else {
-    std::vector<std::pair<int, int>> side_a, side_b;
-    for (Eigen::Index i = 0; i < count; ++i) {
-      CounterRng rng(seed, stream, static_cast<std::uint32_t>(i));
-      const int p = std::min(world.prompts - 1, static_cast<int>(rng.uniform() * world.prompts));
-      side_a.emplace_back(p, sample_candidate(world, p, rng.uniform()));
-      side_b.emplace_back(p, sample_candidate(world, p, rng.uniform()));
-    }
-    categorical_responses(world, gold, needs, backend, seed, side_a, pairs.a);
-    categorical_responses(world, gold, needs, backend, seed, side_b, pairs.b);
-  }
+  // responses: the world's comparisons, both sides answering one prompt
+  world.draw_pairs(seed, stream, count, pairs.a, pairs.b);
+  score_responses(gold, needs, backend, seed, pairs.a);
+  score_responses(gold, needs, backend, seed, pairs.b);
   // labels: Bradley-Terry or hard (ties broken at random) on gold (+ bias_weight * x[bias_feature]), then flips
   pairs.label.resize(count);
   for (Eigen::Index i = 0; i < count; ++i) {

@@ -1,7 +1,8 @@
 // preferences.h — labelled preference pairs drawn from pi_ref: Bradley-Terry or hard labels from the gold
 // reward (plus bias_weight * x[bias_feature] when the labellers are biased), then flipped with probability
 // label_noise.
-// Contract: pair i's responses and label depend only on (seed, streams, i); label 1 means `a` is preferred.
+// Contract: pair i's responses (World::draw_pairs, with their identities) and label depend only on (seed, streams,
+// i); label 1 means `a` is preferred.
 #pragma once
 
 #include "models/responses.h"

@@ -91,20 +91,21 @@ double accuracy(const Proxy& p, const PreferencePairs& pairs, Backend b) {
 void reference_moments(const Proxy& p, bool gold_only, const World& world, const Gold& gold, Backend b,
                        std::uint64_t seed, int samples, double& mean, double& var) {
   Responses r;
-  if (world.categorical)
+  const Candidates* c = world.candidates();
+  if (c)
     all_candidates(world, gold, p.needs(), b, seed, r);
   else
-    draw_gaussian_responses(world, gold, p.needs(), b, seed, stream_id(Stream::standardize), 0, 0, samples, r);
+    draw_reference_responses(world, gold, p.needs(), b, seed, World::any_prompt, stream_id(Stream::standardize), 0,
+                             0, samples, r);
   Eigen::VectorXf f(r.size());
   if (gold_only)
     f = r.gold;
   else
     p.score(b, r, f);
   Eigen::VectorXd w = Eigen::VectorXd::Constant(r.size(), 1.0 / static_cast<double>(r.size()));
-  if (world.categorical)
-    for (int q = 0; q < world.prompts; ++q)
-      for (int k = 0; k < world.candidates; ++k)
-        w(q * world.candidates + k) = std::exp(world.log_ref(q, k)) / world.prompts;
+  if (c)
+    for (int q = 0; q < world.prompts(); ++q)
+      for (int k = 0; k < c->count; ++k) w(q * c->count + k) = std::exp(c->log_ref(q, k)) / world.prompts();
   const Eigen::VectorXd fd = f.cast<double>();
   mean = w.dot(fd);
   var = w.dot(fd.cwiseProduct(fd)) - mean * mean;
@@ -131,7 +132,7 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
     return p;
   }
   // learned: visible columns, data, fit, held-out accuracy, standardization
-  for (int j = 0; j < world.dim; ++j) p.columns.push_back(j);
+  for (int j = 0; j < world.dim(); ++j) p.columns.push_back(j);
   if (!cfg.features.empty()) p.columns = cfg.features;
   p.rho = cfg.spurious_correlation;
   p.quadratic = cfg.model == "quadratic";
@@ -175,16 +176,17 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
   const PreferencePairs heldout = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed, check_count,
                                                         check_pairs, check_labels);
   if (cfg.standardize) {
-    // each member (closed form for a linear proxy of a gaussian world, else exact sums or Monte Carlo), then an
+    // each member (closed form for a linear proxy under a gaussian pi_ref, else exact sums or Monte Carlo), then an
     // ensemble's aggregate
     for (Mlp& member : p.members) {
       Proxy single = p;
       single.members = {member};
       double mean = 0.0, var = 1.0, c = 0.0;
       Eigen::VectorXd a;
-      if (!world.categorical && single.linear_in_features(world.dim, a, c)) {
-        mean = a.dot(world.mean) + c;
-        var = (a.array().square() * world.scale.array().square()).sum();
+      const GaussianReference* ref = world.gaussian();
+      if (ref && single.linear_in_features(world.dim(), a, c)) {
+        mean = a.dot(ref->mean) + c;
+        var = (a.array().square() * ref->scale.array().square()).sum();
       } else {
         reference_moments(single, false, world, gold, backend, seed, eval.standardize_samples, mean, var);
       }

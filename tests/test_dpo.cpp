@@ -12,12 +12,14 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "models/policy.h"
 #include "models/preferences.h"
+#include "models/worlds/registry.h"
 #include "sim/optimizers/dpo.h"
 #include "sim/optimizers/optimizer.h"
 #include "test_helpers.h"
@@ -30,7 +32,8 @@ namespace {
 // one sweep point's models and the context run.cpp gives its optimizers
 struct Point {
   Scenario cfg;
-  World world;
+  std::unique_ptr<const World> made;
+  const World& world;
   Gold gold;
   Proxy proxy;
   std::vector<float> ref_gold;
@@ -40,25 +43,27 @@ struct Point {
       : cfg(expand_sweep_text("schema_version: 1\nname: dpo\ndescription: t\n" + body, "dpo.yaml", overrides)
                 .at(0)
                 .config),
-        world(make_world(cfg.world)),
+        made(make_world(cfg.world)),
+        world(*made),
         gold(make_gold(cfg.gold, world, cfg.eval.standardize_samples)),
         proxy(make_proxy(cfg.proxy, cfg.preferences, cfg.eval, world, gold, cfg.gold.standardize, Backend::cpu,
                          cfg.seed)) {
-    if (!world.categorical) {
+    const Candidates* c = world.candidates();
+    if (!c) {
       Responses r;
-      draw_gaussian_responses(world, gold, {}, Backend::cpu, cfg.seed, stream_id(Stream::standardize), 1, 0,
-                              cfg.eval.standardize_samples, r);
+      draw_reference_responses(world, gold, {}, Backend::cpu, cfg.seed, World::any_prompt,
+                               stream_id(Stream::standardize), 1, 0, cfg.eval.standardize_samples, r);
       ref_gold.assign(r.gold.data(), r.gold.data() + r.gold.size());
       std::sort(ref_gold.begin(), ref_gold.end());
       return;
     }
     // every candidate's values; win = P_ref(gold < g) + P_ref(gold = g) / 2 within its prompt
-    const int P = world.prompts, K = world.candidates;
+    const int P = world.prompts(), K = c->count;
     Responses r;
     all_candidates(world, gold, proxy.needs(), Backend::cpu, cfg.seed, r);
     Eigen::VectorXf f(r.size());
     proxy.score(Backend::cpu, r, f);
-    table.log_ref = world.log_ref.cast<float>();
+    table.log_ref = c->log_ref.cast<float>();
     for (auto& v : table.values) v.resize(P, K);
     for (int p = 0; p < P; ++p) {
       const Eigen::VectorXf gp = r.gold.segment(static_cast<Eigen::Index>(p) * K, K);
@@ -66,7 +71,7 @@ struct Point {
       for (int k = 0; k < K; ++k) {
         double below = 0.0;
         for (int l = 0; l < K; ++l)
-          below += std::exp(world.log_ref(p, l)) * (gp(l) < gp(k) ? 1.0 : gp(l) == gp(k) ? 0.5 : 0.0);
+          below += std::exp(c->log_ref(p, l)) * (gp(l) < gp(k) ? 1.0 : gp(l) == gp(k) ? 0.5 : 0.0);
         win(k) = static_cast<float>(below);
       }
       fill_value_row(f.segment(static_cast<Eigen::Index>(p) * K, K), gp, win, table, p);
@@ -74,16 +79,16 @@ struct Point {
   }
 
   OptimizerContext ctx() const {
-    return {cfg, world, gold, proxy, Backend::cpu, cfg.seed, ref_gold, world.categorical ? &table : nullptr};
+    return {cfg, world, gold, proxy, Backend::cpu, cfg.seed, ref_gold, world.candidates() ? &table : nullptr};
   }
   const DpoConfig& opt() const { return cfg.optimizers.at(0).get<DpoConfig>(); }
 
   // the training pairs as the policy sees them
-  PreferencePairs pairs(std::vector<PolicySample>& a, std::vector<PolicySample>& b) const {
+  PreferencePairs pairs(std::vector<Response>& a, std::vector<Response>& b) const {
     PreferencePairs p = make_preference_pairs(cfg.preferences, world, gold, proxy.needs(), Backend::cpu, cfg.seed,
                                               cfg.preferences.n_pairs, Stream::preference_pairs,
                                               Stream::preference_labels);
-    dpo_detail::pair_samples(world, p, cfg.seed, Stream::preference_pairs, a, b);
+    dpo_detail::pair_samples(p, a, b);
     return p;
   }
 };
@@ -93,7 +98,7 @@ const std::string cheap = "proxy: {type: learned, optimizer: lbfgs, epochs: 3}\n
 
 // central finite differences of the mean batch loss against the analytic gradient
 void check_gradient(const Point& pt, const std::string& policy_kind, bool learn_scale) {
-  std::vector<PolicySample> a, b;
+  std::vector<Response> a, b;
   const PreferencePairs pairs = pt.pairs(a, b);
   std::vector<int> batch;
   for (int i = 0; i < 24; ++i) batch.push_back((7 * i) % static_cast<int>(pairs.size()));
@@ -145,22 +150,33 @@ const std::string categorical_world =
 
 }  // namespace
 
-TEST_CASE("dpo replays make_preference_pairs: candidates match the pairs' features") {
+TEST_CASE("dpo reads the identities preference pairs carry: candidates match the pairs' features") {
   const Point pt(categorical_world + "preferences: {n_pairs: 500, heldout_pairs: 300}\n" + cheap +
                  "optimizer: {type: dpo}\n");
-  std::vector<PolicySample> a, b;
+  std::vector<Response> a, b;
   const PreferencePairs pairs = pt.pairs(a, b);
   REQUIRE(a.size() == static_cast<std::size_t>(pairs.size()));
-  const int K = pt.world.candidates;
+  const Candidates& c = *pt.world.candidates();
+  std::set<int> prompts;
   for (std::size_t i = 0; i < a.size(); ++i) {
     REQUIRE(a[i].candidate >= 0);
     CHECK(a[i].prompt == b[i].prompt);
-    CHECK(pairs.a.x.row(i) == pt.world.features.row(a[i].prompt * K + a[i].candidate));
-    CHECK(pairs.b.x.row(i) == pt.world.features.row(b[i].prompt * K + b[i].candidate));
+    CHECK(a[i].y.size() == 0);
+    CHECK(pairs.a.x.row(i) == c.features.row(a[i].prompt * c.count + a[i].candidate));
+    CHECK(pairs.b.x.row(i) == c.features.row(b[i].prompt * c.count + b[i].candidate));
+    prompts.insert(a[i].prompt);
   }
-  // a replay with the wrong stream does not match and says so
-  CHECK_THROWS_AS(dpo_detail::pair_samples(pt.world, pairs, pt.cfg.seed, Stream::heldout_pairs, a, b),
-                  std::logic_error);
+  CHECK(prompts.size() == static_cast<std::size_t>(pt.world.prompts()));  // 500 pairs reach all 8 prompts
+  // without candidates a response is its features
+  const Point gauss("world: {type: gaussian, dim: 3, prompts: 2}\ngold: {type: linear, seed: 1}\n"
+                    "preferences: {n_pairs: 50, heldout_pairs: 0}\n" + cheap + "optimizer: {type: dpo}\n");
+  const PreferencePairs gp = gauss.pairs(a, b);
+  REQUIRE(a.size() == 50);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].candidate == -1);
+    CHECK(a[i].y == gp.a.x.row(i).transpose().cast<double>());
+    CHECK(b[i].y == gp.b.x.row(i).transpose().cast<double>());
+  }
 }
 
 TEST_CASE("dpo and ipo loss gradients match central finite differences") {
@@ -209,16 +225,16 @@ TEST_CASE("dpo's tabular optimum is pi ∝ pi_ref exp(r / beta) for the Bradley-
                  "gold: {type: linear, seed: 4}\n"
                  "preferences: {n_pairs: 20000, heldout_pairs: 0, temperature: 1.0}\n" + cheap +
                  "optimizer: {type: dpo, policy: tabular, steps: 600, batch_size: 4000, learning_rate: 0.02}\n");
-  std::vector<PolicySample> a, b;
+  std::vector<Response> a, b;
   const PreferencePairs pairs = pt.pairs(a, b);
   Policy policy(pt.world, "tabular", false);
   dpo_detail::train(policy, a, b, pairs.label, pt.opt(), beta, pt.cfg.seed, nullptr);
   // trained log-ratios and the fixed point r / beta, both centered (the constant is free)
-  const int K = pt.world.candidates;
+  const int K = pt.world.candidates()->count;
   Responses cand;
   all_candidates(pt.world, pt.gold, {}, Backend::cpu, pt.cfg.seed, cand);
   const Eigen::VectorXd r = cand.gold.cast<double>();
-  Eigen::VectorXd ratio = policy.log_probs(0) - pt.world.log_ref.row(0).transpose();
+  Eigen::VectorXd ratio = policy.log_probs(0) - pt.world.candidates()->log_ref.row(0).transpose();
   Eigen::VectorXd target = r / beta;
   ratio.array() -= ratio.mean();
   target.array() -= target.mean();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/preferences.h"
+#include "models/worlds/registry.h"
 #include "sim/io/results.h"
 #include "sim/optimizers/optimizer.h"
 #include "test_helpers.h"
@@ -145,7 +146,8 @@ TEST_CASE("early stopping none: every row as a scenario without the keys, new co
 
 TEST_CASE("early stopping: the validation RM is fitted to the held-out pairs") {
   const Scenario s = expand_sweep_text(overoptimizing(""), "es.yaml").at(0).config;
-  const World w = make_world(s.world);
+  const auto made_w = make_world(s.world);
+  const World& w = *made_w;
   const Gold g = make_gold(s.gold, w, s.eval.standardize_samples);
   const Proxy train = make_proxy(s.proxy, s.preferences, s.eval, w, g, true, Backend::cpu, s.seed);
   const Proxy again =

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "models/proxy.h"
+#include "models/worlds/registry.h"
 #include "sim/optimizers/optimizer.h"
 #include "test_helpers.h"
 
@@ -15,7 +16,8 @@ const std::string head = "schema_version: 1\nname: t\ndescription: t\n";
 Scenario scenario(const std::string& body) { return load_scenario_text(head + body, "t.yaml"); }
 
 Proxy proxy_of(const Scenario& s) {
-  const World w = make_world(s.world);
+  const auto made_w = make_world(s.world);
+  const World& w = *made_w;
   const Gold g = make_gold(s.gold, w, s.eval.standardize_samples);
   return make_proxy(s.proxy, s.preferences, s.eval, w, g, true, Backend::cpu, s.seed);
 }
@@ -35,7 +37,8 @@ TEST_CASE("ensembles: the fast path matches the reference for every aggregate, a
     INFO(aggregate);
     const Scenario s = scenario(world + "proxy: {type: learned, model: mlp, hidden: [8], epochs: 5, ensemble_members: 4,"
                                         " aggregate: " + aggregate + "}\noptimizer: {type: best_of_n, n: [1]}\n");
-    const World w = make_world(s.world);
+    const auto made_w = make_world(s.world);
+    const World& w = *made_w;
     const Gold g = make_gold(s.gold, w, s.eval.standardize_samples);
     const Proxy p = make_proxy(s.proxy, s.preferences, s.eval, w, g, true, Backend::cpu, 0);
     REQUIRE(p.members.size() == 4);
@@ -49,9 +52,9 @@ TEST_CASE("ensembles: the fast path matches the reference for every aggregate, a
     }
     // the aggregate is standardized under pi_ref like any proxy
     double mean = 0.0, sq = 0.0;
-    for (int q = 0; q < w.prompts; ++q)
-      for (int k = 0; k < w.candidates; ++k) {
-        const double pr = std::exp(w.log_ref(q, k)) / w.prompts, x = fast(q * w.candidates + k);
+    for (int q = 0; q < w.prompts(); ++q)
+      for (int k = 0; k < w.candidates()->count; ++k) {
+        const double pr = std::exp(w.candidates()->log_ref(q, k)) / w.prompts(), x = fast(q * w.candidates()->count + k);
         mean += pr * x;
         sq += pr * x * x;
       }

@@ -9,6 +9,7 @@
 #include "models/noise.h"
 #include "models/preferences.h"
 #include "models/proxy.h"
+#include "models/worlds/registry.h"
 #include "sim/scenario/scenario.h"
 
 using namespace goodhart;
@@ -46,24 +47,25 @@ TEST_CASE("gold is standardized under pi_ref for every type and world") {
       INFO(gold << " in " << world);
       const Scenario s = scenario(std::string("world: ") + world + "\ngold: " + gold +
                                   "\nproxy: {type: noisy}\noptimizer: {type: best_of_n, pool: 8, n: [1]}\n");
-      const World w = make_world(s.world);
+      const auto made_w = make_world(s.world);
+      const World& w = *made_w;
       const Gold g = make_gold(s.gold, w, s.eval.standardize_samples);
       // fresh draws (another stream than the standardization's): mean 0, variance 1 within 5 standard errors
       Responses r;
       const int n = 100000;
-      if (w.categorical) {
+      if (w.candidates()) {
         all_candidates(w, g, {}, Backend::cpu, 0, r);
         double m = 0, v = 0;
-        for (int p = 0; p < w.prompts; ++p)
-          for (int k = 0; k < w.candidates; ++k) {
-            const double pr = std::exp(w.log_ref(p, k)) / w.prompts, x = r.gold(p * w.candidates + k);
+        for (int p = 0; p < w.prompts(); ++p)
+          for (int k = 0; k < w.candidates()->count; ++k) {
+            const double pr = std::exp(w.candidates()->log_ref(p, k)) / w.prompts(), x = r.gold(p * w.candidates()->count + k);
             m += pr * x;
             v += pr * x * x;
           }
         CHECK(m == doctest::Approx(0.0).scale(1.0).epsilon(1e-5));
         CHECK(v == doctest::Approx(1.0).epsilon(1e-5));
       } else {
-        draw_gaussian_responses(w, g, {}, Backend::cpu, 99, stream_id(Stream::pool), 0, 0, n, r);
+        draw_reference_responses(w, g, {}, Backend::cpu, 99, World::any_prompt, stream_id(Stream::pool), 0, 0, n, r);
         const Eigen::VectorXd x = r.gold.cast<double>();
         const double m = x.mean(), v = x.squaredNorm() / n - m * m;
         CHECK(std::abs(m) < 5.0 / std::sqrt(n) + 5.0 / std::sqrt(s.eval.standardize_samples));
@@ -112,7 +114,8 @@ TEST_CASE("Bradley-Terry recovers a linear gold direction from enough data (adam
     const Scenario s = scenario(std::string("world: {type: gaussian, dim: 6}\ngold: {type: linear}\n") +
                                 "preferences: {n_pairs: 20000}\nproxy: {type: learned, model: linear, optimizer: " +
                                 opt + ", epochs: 20}\noptimizer: {type: best_of_n, pool: 8, n: [1]}\n");
-    const World w = make_world(s.world);
+    const auto made_w = make_world(s.world);
+    const World& w = *made_w;
     const Gold g = make_gold(s.gold, w, s.eval.standardize_samples);
     const Proxy p = make_proxy(s.proxy, s.preferences, s.eval, w, g, s.gold.standardize, Backend::cpu, 0);
     Eigen::VectorXd a, gold_a;
@@ -158,11 +161,12 @@ TEST_CASE("proxy scoring: the fast path matches the double reference for every p
     const Scenario s = scenario(std::string("world: {type: gaussian, dim: 3}\ngold: {type: concave}\n") +
                                 "preferences: {n_pairs: 200}\nproxy: " + proxy +
                                 "\noptimizer: {type: best_of_n, pool: 8, n: [1]}\n");
-    const World w = make_world(s.world);
+    const auto made_w = make_world(s.world);
+    const World& w = *made_w;
     const Gold g = make_gold(s.gold, w, s.eval.standardize_samples);
     const Proxy p = make_proxy(s.proxy, s.preferences, s.eval, w, g, s.gold.standardize, Backend::cpu, 0);
     Responses r;
-    draw_gaussian_responses(w, g, p.needs(), Backend::cpu, 1, stream_id(Stream::pool), 0, 0, 50, r);
+    draw_reference_responses(w, g, p.needs(), Backend::cpu, 1, World::any_prompt, stream_id(Stream::pool), 0, 0, 50, r);
     Eigen::VectorXf fast(50);
     p.score(Backend::cpu, r, fast);
     for (int i = 0; i < 50; ++i) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "models/worlds/registry.h"
 #include "sim/optimizers/optimizer.h"
 #include "test_helpers.h"
 
@@ -103,8 +104,10 @@ TEST_CASE("categorical best-of-n distribution equals enumeration of n draws from
   // three candidates, n = 3: enumerate all 27 ordered draws
   const auto r = test::run_scenario("scenarios/tiny/categorical_exact.yaml",
                                     {"world.prompts=1", "world.candidates=3", "optimizers[0].n=[1, 2, 3]"});
-  World world = make_world(load_scenario(test::source_path("scenarios/tiny/categorical_exact.yaml"),
-                                         {"world.prompts=1", "world.candidates=3"}).world);
+  const auto made = make_world(load_scenario(test::source_path("scenarios/tiny/categorical_exact.yaml"),
+                                             {"world.prompts=1", "world.candidates=3"}).world);
+  const World& world = *made;
+  const RowMatrixXd& log_ref = world.candidates()->log_ref;
   const auto rows = test::rows_of(r[0].result, "best_of_n");
   REQUIRE(rows.size() == 3);
   // the exact KL never exceeds the continuous formula, and equals it for n = 1
@@ -129,11 +132,11 @@ TEST_CASE("categorical best-of-n distribution equals enumeration of n draws from
         int best = a;
         for (int d : draws)
           if (f(d) > f(best)) best = d;
-        prob[best] += std::exp(world.log_ref(0, a) + world.log_ref(0, b) + world.log_ref(0, c));
+        prob[best] += std::exp(log_ref(0, a) + log_ref(0, b) + log_ref(0, c));
       }
   double kl = 0.0, gold_mean = 0.0;
   for (int k = 0; k < 3; ++k) {
-    if (prob[k] > 0) kl += prob[k] * (std::log(prob[k]) - world.log_ref(0, k));
+    if (prob[k] > 0) kl += prob[k] * (std::log(prob[k]) - log_ref(0, k));
     gold_mean += prob[k] * cand.gold(k);
   }
   CHECK(rows[n - 1].kl == doctest::Approx(kl).epsilon(1e-6));

@@ -16,7 +16,7 @@
 
 #include "cli_helpers.h"
 #include "models/philox_hd.h"
-#include "models/world.h"
+#include "models/worlds/registry.h"
 #include "sim/backend/ops.h"
 #include "sim/optimizers/optimizer.h"
 #include "test_helpers.h"
@@ -137,17 +137,19 @@ struct SweepCase {
 
 }  // namespace
 
-TEST_CASE("bon_sweep: cpu equals sample_gaussian_scaled, the reference scorer and bon_moments_ref composed") {
+TEST_CASE("bon_sweep: cpu equals the gaussian world's draws, the reference scorer and bon_moments_ref composed") {
   const SweepCase c;
   Eigen::MatrixXd fast;
   bon_sweep(Backend::cpu, c.input(), fast);
-  World w;
-  w.dim = 8;
-  w.mean = c.mean;
-  w.scale = c.scale;
+  WorldConfig wc;
+  wc.dim = 8;
+  wc.mean.assign(c.mean.data(), c.mean.data() + c.mean.size());
+  wc.scale.assign(c.scale.data(), c.scale.data() + c.scale.size());
+  const auto w = make_world(wc);
   for (int p = 0; p < 5; ++p) {
-    RowMatrixXf x(256, 8);
-    sample_gaussian_scaled(w, c.mean, c.scale, 11, stream_id(Stream::pool), 3 + p, 0, x);
+    ResponseDraws draws;
+    w->draw_reference(11, 3 + p, stream_id(Stream::pool), 3 + p, 0, 256, draws);
+    const RowMatrixXf& x = draws.x;
     Eigen::VectorXf gold(256), proxy(256);
     score_mlp_ref(c.gold, x, gold);
     score_mlp_ref(c.proxy, x, proxy);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "models/policy.h"
+#include "models/worlds/registry.h"
 #include "sim/optimizers/optimizer.h"
 #include "test_helpers.h"
 
@@ -38,7 +39,7 @@ std::vector<MetricRow> run_rows(const std::string& yaml, const std::vector<std::
   return rows;
 }
 
-World categorical_world() {
+std::unique_ptr<const World> categorical_world() {
   WorldConfig c;
   c.type = "categorical";
   c.dim = 5;
@@ -49,7 +50,7 @@ World categorical_world() {
   return make_world(c);
 }
 
-World gaussian_world() {
+std::unique_ptr<const World> gaussian_world() {
   WorldConfig c;
   c.dim = 3;
   c.mean = {0.5, -1.0, 2.0};
@@ -65,7 +66,7 @@ Eigen::VectorXd random_theta(int n, std::uint32_t key, double scale) {
 }
 
 // analytic gradient of log pi(sample) against central differences, every coordinate
-void check_gradient(Policy& policy, const PolicySample& s) {
+void check_gradient(Policy& policy, const Response& s) {
   const Eigen::VectorXd theta = policy.theta();
   Eigen::VectorXd grad = Eigen::VectorXd::Zero(policy.parameters());
   policy.add_grad_log_prob(s, 1.0, grad);
@@ -88,12 +89,13 @@ bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; 
 }  // namespace
 
 TEST_CASE("policy: log_prob gradients match finite differences for every kind") {
-  const World cat = categorical_world(), gauss = gaussian_world();
+  const auto made_cat = categorical_world(), made_gauss = gaussian_world();
+  const World &cat = *made_cat, &gauss = *made_gauss;
   for (const char* kind : {"tabular", "log_linear"}) {
     Policy policy(cat, kind, false);
     policy.set_theta(random_theta(policy.parameters(), 1, 0.8));
     CounterRng rng(1, 2, 3);
-    for (int p = 0; p < cat.prompts; ++p) check_gradient(policy, policy.sample(p, rng));
+    for (int p = 0; p < cat.prompts(); ++p) check_gradient(policy, policy.sample(p, rng));
   }
   for (bool learn_scale : {false, true}) {
     Policy policy(gauss, "mean_shift", learn_scale);
@@ -105,15 +107,16 @@ TEST_CASE("policy: log_prob gradients match finite differences for every kind") 
 }
 
 TEST_CASE("policy: log_probs are normalized; theta = 0 is pi_ref with KL 0") {
-  const World cat = categorical_world(), gauss = gaussian_world();
+  const auto made_cat = categorical_world(), made_gauss = gaussian_world();
+  const World &cat = *made_cat, &gauss = *made_gauss;
   for (const char* kind : {"tabular", "log_linear"}) {
     Policy policy(cat, kind, false);
-    for (int p = 0; p < cat.prompts; ++p) {
+    for (int p = 0; p < cat.prompts(); ++p) {
       CHECK(policy.kl(p) == 0.0);
-      CHECK(policy.log_probs(p) == cat.log_ref.row(p).transpose());
+      CHECK(policy.log_probs(p) == cat.candidates()->log_ref.row(p).transpose());
     }
     policy.set_theta(random_theta(policy.parameters(), 3, 3.0));
-    for (int p = 0; p < cat.prompts; ++p) {
+    for (int p = 0; p < cat.prompts(); ++p) {
       CHECK(policy.log_probs(p).array().exp().sum() == doctest::Approx(1.0).epsilon(1e-12));
       CHECK(policy.kl(p) > 0.0);
     }
@@ -121,7 +124,7 @@ TEST_CASE("policy: log_probs are normalized; theta = 0 is pi_ref with KL 0") {
   Policy policy(gauss, "mean_shift", true);
   CHECK(policy.kl(0) == 0.0);
   CounterRng rng(4, 5, 6);
-  const PolicySample s = policy.sample(0, rng);
+  const Response s = policy.sample(0, rng);
   CHECK(policy.log_prob(s) == doctest::Approx(policy.log_ref(s)).epsilon(1e-14));
 }
 
@@ -132,15 +135,16 @@ TEST_CASE("policy: candidate_pass agrees with log_probs to float rounding; exact
   c.prompts = 5;
   c.candidates = 300;  // not a multiple of a SIMD width
   c.seed = 12;
-  const World cat = make_world(c);
+  const auto made = make_world(c);
+  const World& cat = *made;
   for (const char* kind : {"tabular", "log_linear"}) {
     INFO(kind);
     Policy policy(cat, kind, false);
     CandidatePass pass;
     policy.candidate_pass(1, pass);
-    CHECK(pass.log_probs == cat.log_ref.row(1).transpose());
+    CHECK(pass.log_probs == cat.candidates()->log_ref.row(1).transpose());
     policy.set_theta(random_theta(policy.parameters(), 5, 0.8));
-    for (int p = 0; p < cat.prompts; ++p) {
+    for (int p = 0; p < cat.prompts(); ++p) {
       policy.candidate_pass(p, pass);
       const Eigen::VectorXd lp = policy.log_probs(p), pi = lp.array().exp();
       // float offsets (|phi theta| up to ~10 here) and exponentials: ~1e-6 absolute in log pi
@@ -150,7 +154,7 @@ TEST_CASE("policy: candidate_pass agrees with log_probs to float rounding; exact
       // E_pi[d logit / d theta]: pi itself (tabular) or phi^T pi
       Eigen::VectorXd mean = pi;
       if (policy.kind() == Policy::Kind::log_linear)
-        mean = cat.features.middleRows(static_cast<Eigen::Index>(p) * c.candidates, c.candidates)
+        mean = cat.candidates()->features.middleRows(static_cast<Eigen::Index>(p) * c.candidates, c.candidates)
                    .cast<double>()
                    .transpose() *
                pi;
@@ -196,14 +200,15 @@ TEST_CASE("policy: draw_candidates never returns an impossible candidate, even p
 }
 
 TEST_CASE("policy: exact gaussian KL matches a Monte Carlo estimate") {
-  const World gauss = gaussian_world();
+  const auto made = gaussian_world();
+  const World& gauss = *made;
   Policy policy(gauss, "mean_shift", true);
   policy.set_theta(random_theta(policy.parameters(), 4, 0.5));
   const int n = 40000;
   double sum = 0.0, sum_sq = 0.0;
   for (int i = 0; i < n; ++i) {
     CounterRng rng(7, 8, i);
-    const PolicySample s = policy.sample(0, rng);
+    const Response s = policy.sample(0, rng);
     const double lr = policy.log_prob(s) - policy.log_ref(s);
     sum += lr;
     sum_sq += lr * lr;

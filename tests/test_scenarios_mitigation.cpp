@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/preferences.h"
+#include "models/worlds/registry.h"
 #include "models/proxy.h"
 #include "sim/engine/compare.h"
 #include "sim/stats/fits.h"
@@ -46,26 +47,26 @@ const std::string head = "schema_version: 1\nname: t\ndescription: t\n";
 
 struct Built {
   Scenario s;
-  World world;
+  std::unique_ptr<const World> world;
   Gold gold;
 };
 
 Built build(const std::string& body, const std::vector<std::string>& overrides = {}) {
   Built b{load_scenario_text(head + body, "t.yaml", overrides), {}, {}};
   b.world = make_world(b.s.world);
-  b.gold = make_gold(b.s.gold, b.world, b.s.eval.standardize_samples);
+  b.gold = make_gold(b.s.gold, *b.world, b.s.eval.standardize_samples);
   return b;
 }
 
 Built build_file(const std::string& relative, const std::vector<std::string>& overrides = {}) {
   Built b{load_scenario(test::source_path(relative), overrides), {}, {}};
   b.world = make_world(b.s.world);
-  b.gold = make_gold(b.s.gold, b.world, b.s.eval.standardize_samples);
+  b.gold = make_gold(b.s.gold, *b.world, b.s.eval.standardize_samples);
   return b;
 }
 
 Proxy proxy_of(const Built& b) {
-  return make_proxy(b.s.proxy, b.s.preferences, b.s.eval, b.world, b.gold, b.s.gold.standardize, Backend::cpu,
+  return make_proxy(b.s.proxy, b.s.preferences, b.s.eval, *b.world, b.gold, b.s.gold.standardize, Backend::cpu,
                     b.s.seed);
 }
 
@@ -75,19 +76,19 @@ double bon_feature_mean(const World& w, const Gold& g, const Proxy& p, int n, in
   all_candidates(w, g, p.needs(), Backend::cpu, 0, r);
   Eigen::VectorXf f(r.size());
   p.score(Backend::cpu, r, f);
-  const int K = w.candidates;
+  const int K = w.candidates()->count;
   double total = 0.0;
-  for (int q = 0; q < w.prompts; ++q) {
+  for (int q = 0; q < w.prompts(); ++q) {
     std::vector<int> o(K);
     std::iota(o.begin(), o.end(), 0);
     std::sort(o.begin(), o.end(), [&](int a, int b) { return f(q * K + a) < f(q * K + b); });
     double cdf = 0.0, mean = 0.0;
     for (int k : o) {
-      const double next = cdf + std::exp(w.log_ref(q, k));
+      const double next = cdf + std::exp(w.candidates()->log_ref(q, k));
       mean += (std::pow(std::min(next, 1.0), n) - std::pow(cdf, n)) * r.x(q * K + k, feature);
       cdf = next;
     }
-    total += mean / w.prompts;
+    total += mean / w.prompts();
   }
   return total;
 }
@@ -100,7 +101,7 @@ TEST_CASE("mitigation scenario: preferences.bias_feature / bias_weight bias the 
                            "optimizer: {type: best_of_n, n: [1]}\n";
   auto labels = [&](const std::vector<std::string>& overrides) {
     const Built b = build(body, overrides);
-    return make_preference_pairs(b.s.preferences, b.world, b.gold, {}, Backend::cpu, 7, 2000,
+    return make_preference_pairs(b.s.preferences, *b.world, b.gold, {}, Backend::cpu, 7, 2000,
                                  Stream::preference_pairs, Stream::preference_labels);
   };
   const PreferencePairs plain = labels({});
@@ -135,14 +136,14 @@ TEST_CASE("mitigation scenario: world.normalize_features puts every candidate on
   CHECK_FALSE(raw.s.world.normalize_features);
   CHECK(to_json(unit.s)["world"]["normalize_features"] == true);
   const double radius = 1.5 * std::sqrt(5.0);
-  for (Eigen::Index i = 0; i < unit.world.features.rows(); ++i) {
-    const Eigen::VectorXd a = raw.world.features.row(i).cast<double>(), b = unit.world.features.row(i).cast<double>();
+  for (Eigen::Index i = 0; i < unit.world->candidates()->features.rows(); ++i) {
+    const Eigen::VectorXd a = raw.world->candidates()->features.row(i).cast<double>(), b = unit.world->candidates()->features.row(i).cast<double>();
     CHECK(b.norm() == doctest::Approx(radius).epsilon(1e-5));
     CHECK(a.dot(b) / (a.norm() * b.norm()) == doctest::Approx(1.0).epsilon(1e-6));
   }
   // pi_ref's logits see the normalized features; both are normalized distributions
-  CHECK(unit.world.log_ref.row(0).array().exp().sum() == doctest::Approx(1.0));
-  CHECK((unit.world.log_ref - raw.world.log_ref).cwiseAbs().maxCoeff() > 1e-3);
+  CHECK(unit.world->candidates()->log_ref.row(0).array().exp().sum() == doctest::Approx(1.0));
+  CHECK((unit.world->candidates()->log_ref - raw.world->candidates()->log_ref).cwiseAbs().maxCoeff() > 1e-3);
   // the gaussian world has no such key: an error, not silently ignored
   CHECK_THROWS_WITH_AS(build("world: {type: gaussian, dim: 3, normalize_features: true}\ngold: {type: linear}\n"
                              "proxy: {type: learned}\noptimizer: {type: best_of_n, n: [1]}\n"),
@@ -285,9 +286,9 @@ TEST_CASE("mitigation scenario: missing_attribute - the hidden attribute is spen
   // the hidden attribute under best-of-n by the partial proxy: from about 1.3 under pi_ref to near 0
   const Built b = build_file("scenarios/tiny/missing_attribute.yaml", {"proxy.features=[0, 1, 2]"});
   const Proxy p = proxy_of(b);
-  const double ref = bon_feature_mean(b.world, b.gold, p, 1, 3), spent = bon_feature_mean(b.world, b.gold, p, 4096, 3);
+  const double ref = bon_feature_mean(*b.world, b.gold, p, 1, 3), spent = bon_feature_mean(*b.world, b.gold, p, 4096, 3);
   INFO("hidden attribute: pi_ref " << ref << ", best-of-4096 " << spent);
   CHECK(ref > 1.0);
   CHECK(spent < 0.3);
-  CHECK(bon_feature_mean(b.world, b.gold, p, 16, 3) < ref - 0.4);
+  CHECK(bon_feature_mean(*b.world, b.gold, p, 16, 3) < ref - 0.4);
 }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <ostream>
 
+#include "models/worlds/registry.h"
 #include "sim/optimizers/registry.h"
 
 namespace goodhart {
@@ -58,7 +59,7 @@ PlanEstimate estimate_point(const Scenario& s, int threads) {
                                                                                           : std::vector<int>{}));
   PlanEstimate e;
   double parallel_responses = 0.0;
-  if (w.type == "categorical") e.bytes += P * w.candidates * (d + 8) * 4.0;
+  e.bytes += P * world_abilities(w).candidates * (d + 8) * 4.0;  // the candidate table, where there is one
   for (const OptimizerConfig& o : s.optimizers) {
     const OptimizerCost c = optimizer_type(o.type).cost(o, s, threads);
     e.bytes = std::max(e.bytes, c.bytes);

@@ -7,33 +7,35 @@
 #include <cmath>
 
 #include "models/preferences.h"
+#include "models/worlds/registry.h"
 #include "sim/optimizers/registry.h"
 
 namespace goodhart {
 
 namespace {
 
-// sorted gold of pi_ref draws: win rates against pi_ref in the gaussian world
+// sorted gold of pi_ref draws: win rates against pi_ref where the world has no candidates to sum over
 std::vector<float> reference_gold(const Scenario& cfg, const World& world, const Gold& gold, Backend backend) {
-  if (world.categorical) return {};
+  if (world.candidates()) return {};
   Responses r;
-  draw_gaussian_responses(world, gold, {}, backend, cfg.seed, stream_id(Stream::standardize), 1, 0,
-                          cfg.eval.standardize_samples, r);
+  draw_reference_responses(world, gold, {}, backend, cfg.seed, World::any_prompt, stream_id(Stream::standardize), 1,
+                           0, cfg.eval.standardize_samples, r);
   std::vector<float> sorted(r.gold.data(), r.gold.data() + r.gold.size());
   std::sort(sorted.begin(), sorted.end());
   return sorted;
 }
 
-// categorical world: every candidate's values; win = P_ref(gold < g) + P_ref(gold = g) / 2 within its prompt
+// a world with candidates: every candidate's values; win = P_ref(gold < g) + P_ref(gold = g) / 2 within its prompt
 ResponseTable candidate_table(const World& world, const Gold& gold, const Proxy& proxy, Backend backend,
                               std::uint64_t seed) {
-  const int P = world.prompts, K = world.candidates;
+  const RowMatrixXd& log_ref = world.candidates()->log_ref;
+  const int P = world.prompts(), K = static_cast<int>(log_ref.cols());
   Responses r;
   all_candidates(world, gold, proxy.needs(), backend, seed, r);
   Eigen::VectorXf f(r.size());
   proxy.score(backend, r, f);
   ResponseTable t;
-  t.log_ref = world.log_ref.cast<float>();
+  t.log_ref = log_ref.cast<float>();
   for (auto& v : t.values) v.resize(P, K);
   for (int p = 0; p < P; ++p) {
     const Eigen::VectorXf fp = f.segment(static_cast<Eigen::Index>(p) * K, K);
@@ -42,7 +44,7 @@ ResponseTable candidate_table(const World& world, const Gold& gold, const Proxy&
     for (int k = 0; k < K; ++k) {
       double below = 0.0;
       for (int l = 0; l < K; ++l) {
-        const double w = std::exp(world.log_ref(p, l));
+        const double w = std::exp(log_ref(p, l));
         below += gp(l) < gp(k) ? w : (gp(l) == gp(k) ? 0.5 * w : 0.0);
       }
       win(k) = static_cast<float>(below);
@@ -78,7 +80,8 @@ PointResult run_point(const RunSpec& spec, Backend backend) {
   const auto start = std::chrono::steady_clock::now();
   const Scenario& cfg = spec.config;
   // the models
-  const World world = make_world(cfg.world);
+  const std::unique_ptr<const World> made = make_world(cfg.world);
+  const World& world = *made;
   const Gold gold = make_gold(cfg.gold, world, cfg.eval.standardize_samples);
   const Proxy proxy =
       make_proxy(cfg.proxy, cfg.preferences, cfg.eval, world, gold, cfg.gold.standardize, backend, cfg.seed);
@@ -90,9 +93,9 @@ PointResult run_point(const RunSpec& spec, Backend backend) {
   // what every optimizer shares
   const std::vector<float> ref_gold = reference_gold(cfg, world, gold, backend);
   ResponseTable candidates;
-  if (world.categorical) candidates = candidate_table(world, gold, proxy, backend, cfg.seed);
+  if (world.candidates()) candidates = candidate_table(world, gold, proxy, backend, cfg.seed);
   const OptimizerContext ctx{cfg, world, gold, proxy, backend, cfg.seed, ref_gold,
-                             world.categorical ? &candidates : nullptr, &validation};
+                             world.candidates() ? &candidates : nullptr, &validation};
   PointResult result;
   result.rm_heldout_accuracy = proxy.heldout_accuracy;
   result.rm_accuracy_ref = accuracy_on_reference(cfg, world, gold, proxy, backend);

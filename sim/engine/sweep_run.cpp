@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "models/worlds/registry.h"
 #include "sim/engine/plan.h"
 #include "sim/engine/sweep_files.h"
 #include "sim/io/files.h"
@@ -61,10 +62,10 @@ void check_memory(const std::vector<const RunSpec*>& selected, int threads) {
   for (const RunSpec* p : selected) {
     const PlanEstimate e = estimate_point(p->config, threads);
     if (e.bytes <= available) continue;
-    const bool categorical = p->config.world.type == "categorical";
+    const bool candidates = world_abilities(p->config.world).candidates > 0;
     throw RunRefused("point " + std::to_string(p->index) + " needs about " + human_bytes(e.bytes) +
                      " of memory and this machine has " + human_bytes(available) + " available: lower " +
-                     (categorical ? "world.prompts or world.candidates" : "optimizer.pool or optimizer.samples") +
+                     (candidates ? "world.prompts or world.candidates" : "optimizer.pool or optimizer.samples") +
                      " (see goodhart plan), or pass --force");
   }
 }

@@ -1,5 +1,5 @@
-// best_of_n.cpp — unbiased best-of-n estimates from one pool per prompt (gaussian world) and the exact best-of-n
-// distribution over candidates (categorical world).
+// best_of_n.cpp — unbiased best-of-n estimates from one pool of pi_ref draws per prompt, or, in a world with
+// candidates (categorical), the exact best-of-n distribution over them.
 // Contract: pool sorted by the selection score ascending (ties by index) — the proxy, or with ref_logprob_weight
 // alpha > 0 the regularized score proxy + alpha log pi_ref (Jinnai et al. 2024); weights C(i-1, n-1)/C(N, n) from
 // log-gamma; the categorical distribution is P(best = k) = F_k^n - F_{k-1}^n over candidates in score order. The
@@ -8,6 +8,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "models/worlds/registry.h"
 #include "sim/optimizers/best_of_n.h"
 #include "sim/optimizers/registry.h"
 
@@ -47,12 +48,12 @@ std::vector<int> argsort(const float* v, int count) {
 }
 
 int pairs_per_prompt(const OptimizerContext& ctx) {
-  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts - 1) / ctx.world.prompts;
+  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts() - 1) / ctx.world.prompts();
 }
 
-// gaussian world: one pool of N pi_ref draws per prompt, the unbiased estimator over the n grid
+// a world without candidates: one pool of N pi_ref draws per prompt, the unbiased estimator over the n grid
 std::vector<std::vector<PromptStats>> pool_estimates(const BestOfNConfig& opt, const OptimizerContext& ctx) {
-  const int N = opt.pool, G = static_cast<int>(opt.n.size()), P = ctx.world.prompts;
+  const int N = opt.pool, G = static_cast<int>(opt.n.size()), P = ctx.world.prompts();
   const Eigen::MatrixXd weights = bon_rank_weights(opt.n, N);
   std::vector<std::vector<double>> cumulative(G, std::vector<double>(N));
   for (int g = 0; g < G; ++g) std::partial_sum(weights.row(g).begin(), weights.row(g).end(), cumulative[g].begin());
@@ -61,18 +62,13 @@ std::vector<std::vector<PromptStats>> pool_estimates(const BestOfNConfig& opt, c
   for (int p = 0; p < P; ++p) {
     // draw, score, rank
     Responses r;
-    draw_gaussian_responses(ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed, stream_id(Stream::pool),
-                            p, 0, N, r);
+    draw_reference_responses(ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed, p,
+                             stream_id(Stream::pool), p, 0, N, r);
     Eigen::VectorXf proxy(N);
     ctx.proxy.score(ctx.backend, r, proxy);
     // the selection score: the proxy, plus ref_logprob_weight * log pi_ref(y) (up to a constant) when regularized
     Eigen::VectorXf score = proxy;
-    if (opt.ref_logprob_weight > 0.0) {
-      const Eigen::RowVectorXf mu = ctx.world.mean.cast<float>().transpose();
-      const Eigen::RowVectorXf inv_s = ctx.world.scale.cast<float>().cwiseInverse().transpose();
-      score += static_cast<float>(-0.5 * opt.ref_logprob_weight) *
-               ((r.x.rowwise() - mu).array().rowwise() * inv_s.array()).square().rowwise().sum().matrix();
-    }
+    if (opt.ref_logprob_weight > 0.0) ctx.world.add_log_ref(r, opt.ref_logprob_weight, score);
     const std::vector<int> order = argsort(score.data(), N);
     Eigen::VectorXf sp(N), sg(N), sw(N);
     for (int i = 0; i < N; ++i) {
@@ -100,20 +96,21 @@ std::vector<std::vector<PromptStats>> pool_estimates(const BestOfNConfig& opt, c
   return stats;
 }
 
-// categorical world: the exact best-of-n distribution over each prompt's candidates
+// a world with candidates: the exact best-of-n distribution over each prompt's candidates
 std::vector<std::vector<PromptStats>> exact_distribution(const BestOfNConfig& opt, const OptimizerContext& ctx) {
   const ResponseTable& t = *ctx.candidates;
-  const int G = static_cast<int>(opt.n.size()), P = ctx.world.prompts, K = ctx.world.candidates;
+  const RowMatrixXd& log_ref = ctx.world.candidates()->log_ref;
+  const int G = static_cast<int>(opt.n.size()), P = ctx.world.prompts(), K = static_cast<int>(log_ref.cols());
   std::vector<std::vector<PromptStats>> stats(G, std::vector<PromptStats>(P));
 #pragma omp parallel for schedule(dynamic)
   for (int p = 0; p < P; ++p) {
     Eigen::VectorXf score = t.values[v_proxy].row(p).transpose();
     if (opt.ref_logprob_weight > 0.0)
-      score += static_cast<float>(opt.ref_logprob_weight) * ctx.world.log_ref.row(p).transpose().cast<float>();
+      score += static_cast<float>(opt.ref_logprob_weight) * log_ref.row(p).transpose().cast<float>();
     const std::vector<int> order = argsort(score.data(), K);
     std::vector<double> ref_cdf(K);
     double c = 0.0;
-    for (int i = 0; i < K; ++i) ref_cdf[i] = c += std::exp(ctx.world.log_ref(p, order[i]));
+    for (int i = 0; i < K; ++i) ref_cdf[i] = c += std::exp(log_ref(p, order[i]));
     std::vector<float> sp(K), sg(K);
     for (int i = 0; i < K; ++i) {
       sp[i] = t.values[v_proxy](p, order[i]);
@@ -130,7 +127,7 @@ std::vector<std::vector<PromptStats>> exact_distribution(const BestOfNConfig& op
         previous = cumulative[i];
         if (prob <= 0.0) continue;
         const double log_prob = std::log(prob);
-        kl += prob * (log_prob - ctx.world.log_ref(p, order[i]));
+        kl += prob * (log_prob - log_ref(p, order[i]));
         entropy -= prob * log_prob;
         sum_sq += prob * prob;
         for (int col = 0; col < value_columns; ++col) s.moments[col] += prob * t.values[col](p, order[i]);
@@ -189,12 +186,11 @@ void validate(const BestOfNConfig& c, const Scenario&, const Check& k, const std
   }
 }
 
-// gaussian world: a pool per prompt, drawn and scored across threads; categorical: a pass over the candidates
+// a world with candidates: a pass over them; otherwise a pool per prompt, drawn and scored across threads
 OptimizerCost cost(const BestOfNConfig& c, const Scenario& s, int threads) {
   const WorldConfig& w = s.world;
-  const double P = w.prompts, d = w.dim, grid = c.n.size();
-  if (w.type == "categorical")
-    return {P * w.candidates * (d + 8) * 4.0 + P * grid * 9 * 8.0, P * w.candidates * grid * 5e-9, 0.0};
+  const double P = w.prompts, d = w.dim, grid = c.n.size(), K = world_abilities(w).candidates;
+  if (K > 0) return {P * K * (d + 8) * 4.0 + P * grid * 9 * 8.0, P * K * grid * 5e-9, 0.0};
   return {threads * c.pool * (d + 16) * 4.0 + 2.0 * grid * c.pool * 8.0, P * c.pool * (grid * 8 + 30) * 1e-9 / threads,
           P * c.pool};
 }

@@ -33,7 +33,7 @@ namespace dpo_detail {
 namespace {
 
 // log pi_theta(s) - log pi_ref(s): the implicit reward / beta
-double log_ratio(const Policy& policy, const PolicySample& s) { return policy.log_prob(s) - policy.log_ref(s); }
+double log_ratio(const Policy& policy, const Response& s) { return policy.log_prob(s) - policy.log_ref(s); }
 
 // sigmoid(x) without overflow
 double sigmoid(double x) {
@@ -47,37 +47,20 @@ double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::
 
 }  // namespace
 
-void pair_samples(const World& world, const PreferencePairs& pairs, std::uint64_t seed, Stream pair_stream,
-                  std::vector<PolicySample>& a, std::vector<PolicySample>& b) {
-  const Eigen::Index n = pairs.size();
-  a.assign(static_cast<std::size_t>(n), PolicySample{});
-  b.assign(static_cast<std::size_t>(n), PolicySample{});
-  if (!world.categorical) {
-    for (Eigen::Index i = 0; i < n; ++i) {
-      a[i].y = pairs.a.x.row(i).transpose().cast<double>();
-      b[i].y = pairs.b.x.row(i).transpose().cast<double>();
+void pair_samples(const PreferencePairs& pairs, std::vector<Response>& a, std::vector<Response>& b) {
+  const auto side = [](const Responses& r, std::vector<Response>& out) {
+    out.assign(r.id.size(), Response{});
+    for (std::size_t i = 0; i < r.id.size(); ++i) {
+      out[i].prompt = r.id[i].prompt;
+      out[i].candidate = r.id[i].candidate;
+      if (out[i].candidate < 0) out[i].y = r.x.row(static_cast<Eigen::Index>(i)).transpose().cast<double>();
     }
-    return;
-  }
-  // the draw of preferences.cpp: a uniform prompt, then two pi_ref candidates, from CounterRng(seed, stream, i)
-  const int K = world.candidates;
-  for (Eigen::Index i = 0; i < n; ++i) {
-    CounterRng rng(seed, pair_stream, static_cast<std::uint32_t>(i));
-    const int p = std::min(world.prompts - 1, static_cast<int>(rng.uniform() * world.prompts));
-    const int ka = sample_candidate(world, p, rng.uniform());
-    const int kb = sample_candidate(world, p, rng.uniform());
-    a[i].prompt = b[i].prompt = p;
-    a[i].candidate = ka;
-    b[i].candidate = kb;
-    // the pairs carry the candidates' features: a replay out of step with preferences.cpp fails loudly here
-    if (pairs.a.x.row(i) != world.features.row(static_cast<Eigen::Index>(p) * K + ka) ||
-        pairs.b.x.row(i) != world.features.row(static_cast<Eigen::Index>(p) * K + kb))
-      throw std::logic_error("dpo: replayed preference pair " + std::to_string(i) +
-                             " does not match make_preference_pairs (preferences.cpp changed its draw?)");
-  }
+  };
+  side(pairs.a, a);
+  side(pairs.b, b);
 }
 
-double batch_loss(const Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+double batch_loss(const Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
                   const Eigen::VectorXd& label, const std::vector<int>& batch, double beta, bool ipo,
                   Eigen::VectorXd* grad) {
   if (grad) grad->setZero(policy.parameters());
@@ -87,13 +70,13 @@ double batch_loss(const Policy& policy, const std::vector<PolicySample>& a, cons
   for (int i : batch) {
     // preferred w and dispreferred l by the label
     const bool a_wins = label(i) > 0.5;
-    const PolicySample& w = a_wins ? a[i] : b[i];
-    const PolicySample& l = a_wins ? b[i] : a[i];
-    // categorical: both sides share a prompt, so one log-softmax serves the pair
-    const bool categorical = w.candidate >= 0;
+    const Response& w = a_wins ? a[i] : b[i];
+    const Response& l = a_wins ? b[i] : a[i];
+    // candidates: both sides share a prompt, so one log-softmax serves the pair
+    const bool by_candidate = w.candidate >= 0;
     Eigen::VectorXd lp;
     double h;
-    if (categorical) {
+    if (by_candidate) {
       lp = policy.log_probs(w.prompt);
       h = (lp(w.candidate) - policy.log_ref(w)) - (lp(l.candidate) - policy.log_ref(l));
     } else {
@@ -111,7 +94,7 @@ double batch_loss(const Policy& policy, const std::vector<PolicySample>& a, cons
     }
     // dh / dtheta = grad log pi(w) - grad log pi(l)
     if (!grad) continue;
-    if (categorical) {
+    if (by_candidate) {
       Eigen::VectorXd coef = Eigen::VectorXd::Zero(lp.size());
       coef(w.candidate) += dh * inv;
       coef(l.candidate) -= dh * inv;
@@ -125,7 +108,7 @@ double batch_loss(const Policy& policy, const std::vector<PolicySample>& a, cons
   return loss * inv;
 }
 
-void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+void train(Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
            const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
            const std::function<void(int)>& on_eval) {
   std::function<bool(int)> go;
@@ -137,7 +120,7 @@ void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector
   train_until(policy, a, b, label, opt, beta, seed, go);
 }
 
-void train_until(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+void train_until(Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
                  const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
                  const std::function<bool(int)>& on_eval) {
   const bool ipo = opt.loss_type == "ipo";
@@ -166,19 +149,19 @@ void train_until(Policy& policy, const std::vector<PolicySample>& a, const std::
   }
 }
 
-double implicit_accuracy(const Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+double implicit_accuracy(const Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
                          const Eigen::VectorXd& label, double beta) {
   if (a.empty()) return not_applicable;
-  // categorical: log pi - log pi_ref of a prompt's candidates, computed once per prompt that appears
+  // candidates: log pi - log pi_ref of a prompt's candidates, computed once per prompt that appears
   std::vector<Eigen::VectorXd> ratio;
-  auto implicit = [&](const PolicySample& s) {
+  auto implicit = [&](const Response& s) {
     if (s.candidate < 0) return log_ratio(policy, s);
     if (ratio.size() <= static_cast<std::size_t>(s.prompt)) ratio.resize(static_cast<std::size_t>(s.prompt) + 1);
     Eigen::VectorXd& r = ratio[static_cast<std::size_t>(s.prompt)];
     if (r.size() == 0) {
       r = policy.log_probs(s.prompt);
       for (Eigen::Index k = 0; k < r.size(); ++k) {
-        PolicySample c;
+        Response c;
         c.prompt = s.prompt;
         c.candidate = static_cast<int>(k);
         r(k) -= policy.log_ref(c);
@@ -202,17 +185,17 @@ std::vector<MetricRow> run_dpo(const DpoConfig& opt, const OptimizerContext& ctx
   using namespace dpo_detail;
   const PreferenceConfig& prefs = ctx.config.preferences;
   // the proxy's training pairs (the same call, so the same pairs) and the held-out pairs
-  std::vector<PolicySample> train_a, train_b, test_a, test_b;
+  std::vector<Response> train_a, train_b, test_a, test_b;
   const PreferencePairs pairs = make_preference_pairs(prefs, ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend,
                                                       ctx.seed, prefs.n_pairs, Stream::preference_pairs,
                                                       Stream::preference_labels);
-  pair_samples(ctx.world, pairs, ctx.seed, Stream::preference_pairs, train_a, train_b);
+  pair_samples(pairs, train_a, train_b);
   Eigen::VectorXd test_label = pairs.label;
   if (prefs.heldout_pairs > 0) {
     const PreferencePairs heldout = make_preference_pairs(prefs, ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend,
                                                           ctx.seed, prefs.heldout_pairs, Stream::heldout_pairs,
                                                           Stream::heldout_labels);
-    pair_samples(ctx.world, heldout, ctx.seed, Stream::heldout_pairs, test_a, test_b);
+    pair_samples(heldout, test_a, test_b);
     test_label = heldout.label;
   } else {
     test_a = train_a;

@@ -25,29 +25,28 @@ std::vector<MetricRow> run_dpo(const DpoConfig& opt, const OptimizerContext& ctx
 
 namespace dpo_detail {
 
-// the policy's view of preference pairs: side a and b of each pair, categorical (prompt, candidate) recovered by
-// replaying make_preference_pairs' draw (checked against the pairs' features), gaussian y = the features
-void pair_samples(const World& world, const PreferencePairs& pairs, std::uint64_t seed, Stream pair_stream,
-                  std::vector<PolicySample>& a, std::vector<PolicySample>& b);
+// the policy's view of preference pairs, from the identities the pairs carry: side a and b of each pair as
+// (prompt, candidate), or (prompt, y = the features) in a world without candidates
+void pair_samples(const PreferencePairs& pairs, std::vector<Response>& a, std::vector<Response>& b);
 
 // the mean loss over the pairs listed in `batch` (label 1: a preferred); grad (when given) is set to its gradient
-double batch_loss(const Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+double batch_loss(const Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
                   const Eigen::VectorXd& label, const std::vector<int>& batch, double beta, bool ipo,
                   Eigen::VectorXd* grad);
 
 // trains `policy` in place from its current theta; on_eval(step) at step 0, every eval_every steps and the last
-void train(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+void train(Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
            const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
            const std::function<void(int)>& on_eval);
 
 // the same, stopping after an evaluation for which on_eval(step) returns false
-void train_until(Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+void train_until(Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
                  const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
                  const std::function<bool(int)>& on_eval);
 
 // fraction of pairs whose implicit reward difference beta h(a, b) has the sign of the label (ties, |h| <= 1e-10,
 // count 1/2)
-double implicit_accuracy(const Policy& policy, const std::vector<PolicySample>& a, const std::vector<PolicySample>& b,
+double implicit_accuracy(const Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
                          const Eigen::VectorXd& label, double beta);
 
 }  // namespace dpo_detail

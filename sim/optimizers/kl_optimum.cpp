@@ -1,12 +1,13 @@
 // kl_optimum.cpp — the exact solution of max E[proxy] - beta KL: pi_beta ∝ pi_ref exp(proxy / beta), over a beta
 // grid or at the beta that meets each KL budget (bisection in log beta).
-// Contract: exact sums in the categorical world; exact tilted gaussian N(mu + s^2 a / beta, s^2) for a linear
-// proxy in the gaussian world (KL = sum a^2 s^2 / (2 beta^2), expectations from exact draws); otherwise
+// Contract: exact sums over a world's candidates; exact tilted gaussian N(mu + s^2 a / beta, s^2) for a linear
+// proxy under a gaussian pi_ref (KL = sum a^2 s^2 / (2 beta^2), expectations from exact draws); otherwise
 // self-normalized importance sampling over a pi_ref pool, with its effective sample size reported.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
+#include "models/worlds/registry.h"
 #include "sim/optimizers/kl_optimum.h"
 #include "sim/optimizers/registry.h"
 #include "sim/scenario/internal.h"
@@ -18,7 +19,7 @@ namespace {
 constexpr double min_beta = 1e-6, max_beta = 1e6;
 
 int pairs_per_prompt(const OptimizerContext& ctx) {
-  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts - 1) / ctx.world.prompts;
+  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts() - 1) / ctx.world.prompts();
 }
 
 TiltInput tilt_input(const ResponseTable& t) {
@@ -65,7 +66,7 @@ std::vector<double> tilt_cumulative(const ResponseTable& t, int p, double beta) 
   return cumulative;
 }
 
-// the tilt of a table (categorical candidates or a pi_ref pool) at every beta
+// the tilt of a table (the world's candidates or a pi_ref pool) at every beta
 std::vector<std::vector<PromptStats>> tilt_table(const ResponseTable& t, const std::vector<double>& betas,
                                                  const OptimizerContext& ctx) {
   TiltResult r;
@@ -87,17 +88,17 @@ std::vector<std::vector<PromptStats>> tilt_table(const ResponseTable& t, const s
   return stats;
 }
 
-// gaussian world: a pi_ref pool of `samples` draws per prompt as a table with uniform reference weights
-ResponseTable gaussian_pool(const KlOptimumConfig& opt, const OptimizerContext& ctx) {
-  const int P = ctx.world.prompts, M = opt.samples;
+// a pi_ref pool of `samples` draws per prompt as a table with uniform reference weights
+ResponseTable reference_pool(const KlOptimumConfig& opt, const OptimizerContext& ctx) {
+  const int P = ctx.world.prompts(), M = opt.samples;
   ResponseTable t;
   t.log_ref = RowMatrixXf::Constant(P, M, static_cast<float>(-std::log(static_cast<double>(M))));
   for (auto& v : t.values) v.resize(P, M);
 #pragma omp parallel for schedule(dynamic)
   for (int p = 0; p < P; ++p) {
     Responses r;
-    draw_gaussian_responses(ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed, stream_id(Stream::pool),
-                            p, 0, M, r);
+    draw_reference_responses(ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed, p,
+                             stream_id(Stream::pool), p, 0, M, r);
     Eigen::VectorXf proxy(M), win(M);
     ctx.proxy.score(ctx.backend, r, proxy);
     for (int i = 0; i < M; ++i) win(i) = static_cast<float>(reference_cdf(ctx.reference_gold, r.gold(i)));
@@ -106,21 +107,22 @@ ResponseTable gaussian_pool(const KlOptimumConfig& opt, const OptimizerContext& 
   return t;
 }
 
-// gaussian world, linear proxy a . y + c: exact draws from N(mu + s^2 a / beta, s^2), the same z for every beta
+// gaussian pi_ref, linear proxy a . y + c: exact draws from N(mu + s^2 a / beta, s^2), the same z for every beta
 std::vector<std::vector<PromptStats>> tilted_gaussian(const KlOptimumConfig& opt, const OptimizerContext& ctx,
                                                       const Eigen::VectorXd& a, const std::vector<double>& betas) {
-  const int P = ctx.world.prompts, M = opt.samples, B = static_cast<int>(betas.size());
-  const Eigen::VectorXd s2 = ctx.world.scale.array().square();
+  const GaussianReference& ref = *ctx.world.gaussian();
+  const int P = ctx.world.prompts(), M = opt.samples, B = static_cast<int>(betas.size());
+  const Eigen::VectorXd s2 = ref.scale.array().square();
   std::vector<std::vector<PromptStats>> stats(B, std::vector<PromptStats>(P));
   std::vector<double> uniform(M);
   for (int i = 0; i < M; ++i) uniform[i] = (i + 1.0) / M;
 #pragma omp parallel for schedule(dynamic)
   for (int p = 0; p < P; ++p)
     for (int b = 0; b < B; ++b) {
-      const Eigen::VectorXd mean = ctx.world.mean + (s2.array() * a.array()).matrix() / betas[b];
+      const Eigen::VectorXd mean = ref.mean + (s2.array() * a.array()).matrix() / betas[b];
       Responses r;
-      draw_shifted_responses(ctx.world, mean, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed,
-                             stream_id(Stream::pool), p, 0, M, r);
+      draw_gaussian_policy_responses(ctx.world, mean, ref.scale, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed,
+                                     p, stream_id(Stream::pool), p, 0, M, r);
       Eigen::VectorXf proxy(M);
       ctx.proxy.score(ctx.backend, r, proxy);
       PromptStats& s = stats[b][p];
@@ -142,15 +144,15 @@ std::vector<std::vector<PromptStats>> tilted_gaussian(const KlOptimumConfig& opt
 std::vector<MetricRow> run_kl_optimum(const KlOptimumConfig& opt, const OptimizerContext& ctx) {
   Eigen::VectorXd a;
   double c = 0.0;
-  const bool analytic = !ctx.candidates && ctx.proxy.linear_in_features(ctx.world.dim, a, c);
+  const bool analytic = !ctx.candidates && ctx.world.gaussian() && ctx.proxy.linear_in_features(ctx.world.dim(), a, c);
   ResponseTable pool;
   const ResponseTable* table = ctx.candidates;
-  if (!ctx.candidates && !analytic) table = &(pool = gaussian_pool(opt, ctx));
+  if (!ctx.candidates && !analytic) table = &(pool = reference_pool(opt, ctx));
   // the betas: given, or solved for each KL budget
   std::vector<double> betas = opt.beta;
   for (double budget : opt.kl_budget) {
     if (analytic) {
-      const double numerator = (a.array().square() * ctx.world.scale.array().square()).sum();
+      const double numerator = (a.array().square() * ctx.world.gaussian()->scale.array().square()).sum();
       betas.push_back(std::clamp(std::sqrt(numerator / (2.0 * budget)), min_beta, max_beta));
     } else {
       betas.push_back(beta_for_budget(*table, ctx.backend, budget));
@@ -182,13 +184,12 @@ void validate(const KlOptimumConfig& c, const Scenario&, const Check& k, const s
   if (c.beta.empty() && c.kl_budget.empty()) k.fail(path + ".beta", "at least one beta or kl_budget");
 }
 
-// categorical: a tilt pass per beta (60 per budget, for the root finding); gaussian: a pool per beta
+// with candidates: a tilt pass per beta (60 per budget, for the root finding); otherwise a pool per beta
 OptimizerCost cost(const KlOptimumConfig& c, const Scenario& s, int threads) {
   const WorldConfig& w = s.world;
-  const double P = w.prompts, d = w.dim, grid = c.beta.size() + c.kl_budget.size();
-  if (w.type == "categorical")
-    return {P * w.candidates * (d + 8) * 4.0 + P * grid * 9 * 8.0,
-            P * w.candidates * grid * (c.kl_budget.empty() ? 1 : 60) * 5e-9, 0.0};
+  const double P = w.prompts, d = w.dim, grid = c.beta.size() + c.kl_budget.size(), K = world_abilities(w).candidates;
+  if (K > 0)
+    return {P * K * (d + 8) * 4.0 + P * grid * 9 * 8.0, P * K * grid * (c.kl_budget.empty() ? 1 : 60) * 5e-9, 0.0};
   return {P * c.samples * 8 * 4.0 + threads * c.samples * (d + 8) * 4.0, 0.0, P * c.samples * grid};
 }
 

@@ -21,16 +21,16 @@ namespace goodhart {
 namespace {
 
 int pairs_per_prompt(const OptimizerContext& ctx) {
-  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts - 1) / ctx.world.prompts;
+  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts() - 1) / ctx.world.prompts();
 }
 
 constexpr std::uint32_t accuracy_offset = 3000000;  // accuracy_pairs b keys: best_of_n 1000+, kl_optimum 2000+
 
 PromptStats categorical_stats(const Policy& policy, const OptimizerContext& ctx, int p, int step) {
   const ResponseTable& t = *ctx.candidates;
-  const int K = ctx.world.candidates;
+  const int K = ctx.world.candidates()->count;
   const Eigen::ArrayXd lp = policy.log_probs(p).array(), pi = lp.exp();
-  const Eigen::ArrayXd log_ref = ctx.world.log_ref.row(p).transpose().array();
+  const Eigen::ArrayXd log_ref = ctx.world.candidates()->log_ref.row(p).transpose().array();
   const auto possible = pi > 0.0;  // an impossible candidate (log pi = -inf) adds nothing
   PromptStats s;
   s.kl = std::max(0.0, possible.select(pi * (lp - log_ref), 0.0).sum());
@@ -56,8 +56,8 @@ PromptStats gaussian_stats(const OptimizerContext& ctx, int samples, int p, int 
                            const Eigen::VectorXd& mean, const Eigen::VectorXd& scale, double kl) {
   const int M = samples;
   Responses r;
-  draw_scaled_responses(ctx.world, mean, scale, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed,
-                        stream_id(Stream::pool), p, 0, M, r);
+  draw_gaussian_policy_responses(ctx.world, mean, scale, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed, p,
+                                 stream_id(Stream::pool), p, 0, M, r);
   Eigen::VectorXf proxy(M);
   ctx.proxy.score(ctx.backend, r, proxy);
   PromptStats s;
@@ -80,7 +80,7 @@ PromptStats gaussian_stats(const OptimizerContext& ctx, int samples, int p, int 
 ValidationSignal::ValidationSignal(const OptimizerContext& ctx) : ctx_(ctx) {
   if (!ctx.validation) throw std::logic_error("early stopping without a validation proxy (run.cpp builds it)");
   if (!ctx.candidates) return;
-  const int P = ctx.world.prompts, K = ctx.world.candidates;
+  const int P = ctx.world.prompts(), K = ctx.world.candidates()->count;
   Responses r;
   all_candidates(ctx.world, ctx.gold, ctx.validation->get().needs(), ctx.backend, ctx.seed, r);
   Eigen::VectorXf f(r.size());
@@ -91,7 +91,7 @@ ValidationSignal::ValidationSignal(const OptimizerContext& ctx) : ctx_(ctx) {
 
 double ValidationSignal::mean(const Policy& policy, int samples) const {
   const OptimizerContext& ctx = ctx_;
-  const int P = ctx.world.prompts;
+  const int P = ctx.world.prompts();
   std::vector<double> slot(static_cast<std::size_t>(P), 0.0);
   const bool categorical = ctx.candidates != nullptr;
   Eigen::VectorXd mean, scale;
@@ -107,8 +107,8 @@ double ValidationSignal::mean(const Policy& policy, int samples) const {
       for (Eigen::Index k = 0; k < lp.size(); ++k) s += std::exp(lp(k)) * candidate_scores_(p, k);
     } else {
       Responses r;
-      draw_scaled_responses(ctx.world, mean, scale, ctx.gold, ctx.validation->get().needs(), ctx.backend, ctx.seed,
-                            stream_id(Stream::pool), p, 0, samples, r);
+      draw_gaussian_policy_responses(ctx.world, mean, scale, ctx.gold, ctx.validation->get().needs(), ctx.backend,
+                                     ctx.seed, p, stream_id(Stream::pool), p, 0, samples, r);
       Eigen::VectorXf f(samples);
       ctx.validation->get().score(ctx.backend, r, f);
       for (int i = 0; i < samples; ++i) s += static_cast<double>(f(i)) / samples;
@@ -138,7 +138,7 @@ void EarlyStopping::finish(std::vector<MetricRow>& rows, std::size_t first) cons
 }
 
 MetricRow evaluate_policy(const Policy& policy, const OptimizerContext& ctx, int samples, int step) {
-  const int P = ctx.world.prompts;
+  const int P = ctx.world.prompts();
   std::vector<PromptStats> stats(P);
   const bool categorical = ctx.candidates != nullptr;
   Eigen::VectorXd mean, scale;

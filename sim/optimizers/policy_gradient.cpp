@@ -114,7 +114,7 @@ void for_own_prompts(int P, int step, Body&& body) {
 
 // one step's samples, sample n = p * G + i
 struct Batch {
-  std::vector<PolicySample> samples;
+  std::vector<Response> samples;
   Eigen::VectorXd reward, log_old, log_ref, advantage;
   Eigen::MatrixXd first_update;  // fused_first_update: column p is prompt p's block of the first update's gradient
 };
@@ -142,7 +142,7 @@ struct Trainer {
 
   Trainer(const PolicyGradientConfig& o, const OptimizerContext& c)
       : opt(o), ctx(c), policy(c.world, o.policy, o.learn_scale), algorithm(parse_algorithm(o.algorithm)),
-        estimator(parse_estimator(o.kl_estimator)), P(c.world.prompts), G(o.num_generations), kl_coef(o.kl_coef) {
+        estimator(parse_estimator(o.kl_estimator)), P(c.world.prompts()), G(o.num_generations), kl_coef(o.kl_coef) {
     if (o.early_stopping == "heldout_proxy") signal.emplace(c);
     early.patience = o.patience;
   }
@@ -170,8 +170,9 @@ struct Trainer {
       b.first_update.resize(policy.block_size(), P);
     }
     const bool with_mean_feature = fused_first_update && !first_update_sums_to_zero;
-    const double work = static_cast<double>(P) * (ctx.candidates ? ctx.world.candidates * (2.0 * ctx.world.dim + G)
-                                                                 : 16.0 * G * ctx.world.dim);
+    const Candidates* candidates = ctx.world.candidates();
+    const double work = static_cast<double>(P) * (candidates ? candidates->count * (2.0 * ctx.world.dim() + G)
+                                                             : 16.0 * G * ctx.world.dim());
 #pragma omp parallel if (worth_threads(work))
     {
       CandidatePass pass;  // per thread
@@ -190,7 +191,7 @@ struct Trainer {
             b.samples[first + i].candidate = k;
             b.reward(first + i) = clip_reward(ctx.candidates->values[v_proxy](p, k));
             b.log_old(first + i) = pass.log_probs(k);
-            b.log_ref(first + i) = ctx.world.log_ref(p, k);
+            b.log_ref(first + i) = candidates->log_ref(p, k);
           }
           if (fused_first_update) {
             for (int i = 0; i < G; ++i) shaped(i) = shaped_reward(b, first + i);
@@ -199,12 +200,13 @@ struct Trainer {
           }
         } else {
           Responses r;
-          draw_scaled_responses(ctx.world, mean, scale, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed,
-                                stream_id(Stream::policy_samples), static_cast<std::uint32_t>(t) * P + p, 0, G, r);
+          draw_gaussian_policy_responses(ctx.world, mean, scale, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed,
+                                         p, stream_id(Stream::policy_samples), static_cast<std::uint32_t>(t) * P + p,
+                                         0, G, r);
           Eigen::VectorXf proxy(G);
           ctx.proxy.score(ctx.backend, r, proxy);
           for (int i = 0; i < G; ++i) {
-            PolicySample s;
+            Response s;
             s.prompt = p;
             s.y = r.x.row(i).transpose().cast<double>();
             b.reward(first + i) = clip_reward(proxy(i));
@@ -295,8 +297,8 @@ struct Trainer {
     if (!(first_update && fused_first_update)) {
       computed.resize(policy.block_size(), P);  // column p: prompt p's gradient block
       const double count = static_cast<double>(P) * (last - first);
-      const double work = static_cast<double>(P) * ctx.world.dim *
-                          (ctx.candidates ? 2.0 * ctx.world.candidates : 4.0 * (last - first));
+      const double work = static_cast<double>(P) * ctx.world.dim() *
+                          (ctx.candidates ? 2.0 * ctx.world.candidates()->count : 4.0 * (last - first));
 #pragma omp parallel if (worth_threads(work))
       {
         CandidatePass pass;  // per thread
@@ -311,7 +313,7 @@ struct Trainer {
           slot.setZero();
           const Eigen::Index base = static_cast<Eigen::Index>(p) * G;
           for (int i = first; i < last; ++i) {
-            const PolicySample& s = b.samples[base + i];
+            const Response& s = b.samples[base + i];
             policy.add_grad_log_prob(s, loss_coefficient(b, base + i, policy.log_prob(s), count), slot);
           }
         }

@@ -1,6 +1,6 @@
-// sections.cpp — the field tables of the scenario's sections and of the world, gold and proxy types, with each
+// sections.cpp — the field tables of the scenario's sections and of the gold and proxy types, with each
 // type's cross-field checks. Contract: one row per key (the single source of its parsing, checks, hash and docs);
-// optimizer types live in sim/optimizers/, each in its own file.
+// world types live in models/worlds/ and optimizer types in sim/optimizers/, each in its own file.
 #include <set>
 
 #include "sim/scenario/check.h"
@@ -138,51 +138,8 @@ ConfigType section_type(std::string section, std::string name, std::string doc, 
   return t;
 }
 
-const WorldConfig& world_of(const void* c) { return *static_cast<const WorldConfig*>(c); }
 const GoldConfig& gold_of(const void* c) { return *static_cast<const GoldConfig*>(c); }
 const ProxyConfig& proxy_of(const void* c) { return *static_cast<const ProxyConfig*>(c); }
-
-void register_worlds(std::vector<ConfigType>& out) {
-  using W = WorldConfig;
-  ConfigType gaussian = section_type(
-      "world", "gaussian", "a response is a feature vector y in R^d; pi_ref = N(mean, diag(scale^2))",
-      {{
-          field<W>("mean", &W::mean, "pi_ref mean (one value is used for every dimension)")
-              .allowed("1 value or `dim` values"),
-          field<W>("scale", &W::scale, "pi_ref standard deviation", positive()).allowed("1 or `dim` values, each > 0"),
-      }});
-  gaussian.validate = [](const void* c, const Scenario&, const Check& k, const std::string& path) {
-    const WorldConfig& w = world_of(c);
-    k.dims(w.mean.size(), w.dim, path + ".mean", false, true);
-    k.dims(w.scale.size(), w.dim, path + ".scale", false, true);
-  };
-  out.push_back(std::move(gaussian));
-
-  ConfigType categorical = section_type(
-      "world", "categorical",
-      "each prompt has K fixed candidates with features phi[p,k], and pi_ref is a softmax over them: "
-      "expectations and KL are exact sums",
-      {{
-          field<W>("candidates", &W::candidates, "K candidates per prompt", at_least(1)),
-          field<W>("feature_scale", &W::feature_scale, "phi[p,k] ~ N(0, feature_scale^2 I)", positive()),
-          field<W>("ref_logit_scale", &W::ref_logit_scale,
-                   "reference logits = ref_logit_scale * N(0,1) + phi . ref_feature_weights", non_negative()),
-          field<W>("ref_feature_weights", &W::ref_feature_weights,
-                   "a feature direction that pi_ref prefers (e.g. \"fluency\"); empty: none")
-              .allowed("empty or `dim` values"),
-          field<W>("seed", &W::seed,
-                   "seed of features and logits. The world stays fixed across run seeds unless this is swept"),
-          field<W>("normalize_features", &W::normalize_features,
-                   "rescale every candidate's phi[p,k] to norm feature_scale * sqrt(dim) (before the reference "
-                   "logits), so attributes trade off against each other: a finite resource (Zhuang & "
-                   "Hadfield-Menell 2020)"),
-      }});
-  categorical.validate = [](const void* c, const Scenario&, const Check& k, const std::string& path) {
-    const WorldConfig& w = world_of(c);
-    k.dims(w.ref_feature_weights.size(), w.dim, path + ".ref_feature_weights", true, false);
-  };
-  out.push_back(std::move(categorical));
-}
 
 void register_golds(std::vector<ConfigType>& out) {
   using G = GoldConfig;
@@ -297,7 +254,6 @@ void register_proxies(std::vector<ConfigType>& out) {
 
 std::vector<ConfigType> section_types() {
   std::vector<ConfigType> out;
-  register_worlds(out);
   register_golds(out);
   register_proxies(out);
   return out;

@@ -1,5 +1,6 @@
 // sections.h — the scenario layer's own tables: the sections without types (top level, preferences, eval, output),
-// the keys common to every type of a typed section, and the world, gold and proxy types (sections.cpp).
+// the keys common to every type of a typed section, and the gold and proxy types (sections.cpp; each world type
+// registers its own table from models/worlds/).
 // Contract: section_table("") is the top level; an unknown section gives an empty table.
 #pragma once
 
@@ -19,7 +20,7 @@ const Table& section_table(const std::string& section);
 // in s.optimizers)
 void* section_object(Scenario& s, const std::string& section);
 
-// the world, gold and proxy types (the registry adds them when it is first used)
+// the gold and proxy types (the registry adds them when it is first used)
 std::vector<ConfigType> section_types();
 
 }  // namespace goodhart

@@ -1,7 +1,7 @@
 // types.h — the types a section can have (world: gaussian, categorical; gold: linear, mlp, concave; proxy: learned,
 // noisy; optimizer: best_of_n, ...) in one registry, each with the table of the keys it reads.
-// Contract: a type registers once (world, gold and proxy types in sections.cpp; an optimizer in its own file, by
-// GOODHART_REGISTER_OPTIMIZER); lookups list types by name. An optimizer type owns its config struct, held by
+// Contract: a type registers once (gold and proxy types in sections.cpp; a world or an optimizer in its own file, by
+// WorldRegistration or OptimizerRegistration); lookups list types by name. An optimizer type owns its config struct, held by
 // TypedConfig; world, gold and proxy types fill their section's struct (config.h) through their tables, so a
 // member a type's table does not list keeps its default and cannot change that type's results unhashed.
 #pragma once

@@ -1,7 +1,7 @@
 // bon_sweep_cpu.cpp — best-of-n over freshly drawn gaussian pools on the CPU: per prompt (one OpenMP task each)
 // draw (fill_gaussian_rows), score gold and proxy in one pass (score_mlp_pair_cpu), rank by proxy (a radix sort
 // of packed key-index integers), weight the ranks (bon_moments_cpu).
-// Contract: see ops.h; draws identical to sample_gaussian_scaled; identical at any thread count.
+// Contract: see ops.h; draws identical to the gaussian world's (fill_gaussian_rows); identical at any thread count.
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -66,7 +66,7 @@ void bon_sweep_cpu(const BonSweepInput& in, Eigen::MatrixXd& out) {
     Eigen::MatrixXd moments;
 #pragma omp for schedule(dynamic)
     for (int p = 0; p < in.count; ++p) {
-      // draw: row i is row (seed, stream, prompt, i) of normal_draws.h, as sample_gaussian_scaled
+      // draw: row i is row (seed, stream, prompt, i) of normal_draws.h, as the gaussian world draws it
       fill_gaussian_rows(in.seed, in.stream, static_cast<std::uint32_t>(in.first + p), 0, N, dim, mean.data(),
                          scale.data(), x.data(), dim);
       // score, rank by proxy (ties by index), weight the ranks

@@ -26,7 +26,7 @@ namespace {
 
 constexpr int sweep_threads = 256;
 
-// row r = p * pool + i of x: response i of prompt first + p, as sample_gaussian_scaled draws it
+// row r = p * pool + i of x: response i of prompt first + p, as the gaussian world and policy draws (fill_gaussian_rows) draw it
 __global__ void draw_kernel(const float* mean, const float* scale, int dim, std::uint64_t seed, std::uint32_t stream,
                             int first, int pool, int rows, float* x) {
   const int row = blockIdx.x * blockDim.x + threadIdx.x;

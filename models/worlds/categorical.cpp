@@ -1,0 +1,134 @@
+// categorical.cpp — the categorical world: each prompt has K fixed candidates with features phi[p,k], and pi_ref
+// is a softmax over them (logits ref_logit_scale * z + phi . ref_feature_weights). Offers Candidates, so
+// expectations and KL are exact sums.
+// Contract: features and logits come from CounterRng(world.seed, world_features | world_logits, p, k), so the world
+// is fixed across run seeds; draw i of draw_reference takes CounterRng(seed, stream, a, b0 + i): a uniform prompt
+// first when asked for any_prompt, then a candidate by inverse CDF; comparison i of draw_pairs takes
+// CounterRng(seed, stream, i): a uniform prompt, then its two candidates. Identities are Candidates::id.
+#include <algorithm>
+#include <cmath>
+
+#include "models/worlds/registry.h"
+#include "sim/scenario/check.h"
+
+namespace goodhart {
+
+namespace {
+
+class CategoricalWorld final : public World {
+ public:
+  explicit CategoricalWorld(const WorldConfig& cfg) : World(cfg.dim, cfg.prompts) {
+    // phi[p,k] ~ N(0, feature_scale^2 I) (rescaled to norm feature_scale sqrt(d) when normalize_features);
+    // logits = ref_logit_scale * z + phi . w_ref
+    const int P = cfg.prompts, K = cfg.candidates, d = cfg.dim;
+    c_.count = K;
+    c_.features.resize(static_cast<Eigen::Index>(P) * K, d);
+    c_.log_ref.resize(P, K);
+    for (int p = 0; p < P; ++p) {
+      for (int k = 0; k < K; ++k) {
+        CounterRng rng(cfg.seed, Stream::world_features, p, k);
+        for (int j = 0; j < d; ++j) c_.features(p * K + k, j) = static_cast<float>(cfg.feature_scale * rng.normal());
+        if (cfg.normalize_features) {
+          // a finite resource: every candidate's features have norm feature_scale * sqrt(d)
+          const double norm = c_.features.row(p * K + k).cast<double>().norm();
+          const double target = cfg.feature_scale * std::sqrt(static_cast<double>(d));
+          if (norm > 0.0) c_.features.row(p * K + k) *= static_cast<float>(target / norm);
+        }
+        CounterRng logit_rng(cfg.seed, Stream::world_logits, p, k);
+        double logit = cfg.ref_logit_scale * logit_rng.normal();
+        for (std::size_t j = 0; j < cfg.ref_feature_weights.size(); ++j)
+          logit += cfg.ref_feature_weights[j] * c_.features(p * K + k, j);
+        c_.log_ref(p, k) = logit;
+      }
+      // normalize with log-sum-exp
+      const double m = c_.log_ref.row(p).maxCoeff();
+      const double lse = m + std::log((c_.log_ref.row(p).array() - m).exp().sum());
+      c_.log_ref.row(p).array() -= lse;
+    }
+  }
+
+  const Candidates* candidates() const override { return &c_; }
+
+  void draw_reference(std::uint64_t seed, int prompt, std::uint32_t stream, std::uint32_t a, std::uint32_t b0,
+                      Eigen::Index count, ResponseDraws& out) const override {
+    out.x.resize(count, dim());
+    out.id.resize(static_cast<std::size_t>(count));
+    for (Eigen::Index i = 0; i < count; ++i) {
+      CounterRng rng(seed, stream, a, b0 + static_cast<std::uint32_t>(i));
+      const int p = prompt == any_prompt ? uniform_prompt(rng) : prompt;
+      set(out, i, p, c_.sample(p, rng.uniform()));
+    }
+  }
+
+  void draw_pairs(std::uint64_t seed, std::uint32_t stream, Eigen::Index count, ResponseDraws& a,
+                  ResponseDraws& b) const override {
+    for (ResponseDraws* side : {&a, &b}) {
+      side->x.resize(count, dim());
+      side->id.resize(static_cast<std::size_t>(count));
+    }
+    for (Eigen::Index i = 0; i < count; ++i) {
+      CounterRng rng(seed, stream, static_cast<std::uint32_t>(i));
+      const int p = uniform_prompt(rng);
+      set(a, i, p, c_.sample(p, rng.uniform()));
+      set(b, i, p, c_.sample(p, rng.uniform()));
+    }
+  }
+
+  double log_ref(const Response& r) const override { return c_.log_ref(r.prompt, r.candidate); }
+
+  void add_log_ref(const ResponseDraws& r, double weight, Eigen::VectorXf& score) const override {
+    const float w = static_cast<float>(weight);
+    for (std::size_t i = 0; i < r.id.size(); ++i)
+      score(static_cast<Eigen::Index>(i)) += w * static_cast<float>(c_.log_ref(r.id[i].prompt, r.id[i].candidate));
+  }
+
+ private:
+  int uniform_prompt(CounterRng& rng) const {
+    return std::min(prompts() - 1, static_cast<int>(rng.uniform() * prompts()));
+  }
+  void set(ResponseDraws& out, Eigen::Index i, int p, int k) const {
+    out.x.row(i) = c_.features.row(static_cast<Eigen::Index>(p) * c_.count + k);
+    out.id[i] = c_.id(p, k);
+  }
+
+  Candidates c_;
+};
+
+ConfigType config_type() {
+  using W = WorldConfig;
+  ConfigType t;
+  t.doc =
+      "each prompt has K fixed candidates with features phi[p,k], and pi_ref is a softmax over them: expectations "
+      "and KL are exact sums";
+  t.table = {{
+      field<W>("candidates", &W::candidates, "K candidates per prompt", at_least(1)),
+      field<W>("feature_scale", &W::feature_scale, "phi[p,k] ~ N(0, feature_scale^2 I)", positive()),
+      field<W>("ref_logit_scale", &W::ref_logit_scale,
+               "reference logits = ref_logit_scale * N(0,1) + phi . ref_feature_weights", non_negative()),
+      field<W>("ref_feature_weights", &W::ref_feature_weights,
+               "a feature direction that pi_ref prefers (e.g. \"fluency\"); empty: none")
+          .allowed("empty or `dim` values"),
+      field<W>("seed", &W::seed,
+               "seed of features and logits. The world stays fixed across run seeds unless this is swept"),
+      field<W>("normalize_features", &W::normalize_features,
+               "rescale every candidate's phi[p,k] to norm feature_scale * sqrt(dim) (before the reference "
+               "logits), so attributes trade off against each other: a finite resource (Zhuang & "
+               "Hadfield-Menell 2020)"),
+  }};
+  t.validate = [](const void* c, const Scenario&, const Check& k, const std::string& path) {
+    const WorldConfig& w = *static_cast<const WorldConfig*>(c);
+    k.dims(w.ref_feature_weights.size(), w.dim, path + ".ref_feature_weights", true, false);
+  };
+  return t;
+}
+
+const WorldRegistration registered(config_type(),
+                                   {"categorical",
+                                    [](const WorldConfig& c) -> std::unique_ptr<const World> {
+                                      return std::make_unique<CategoricalWorld>(c);
+                                    },
+                                    [](const WorldConfig& c) { return WorldAbilities{c.candidates, false}; }});
+
+}  // namespace
+
+}  // namespace goodhart
