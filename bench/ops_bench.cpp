@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "models/philox_hd.h"
+#include "sim/numeric/philox_hd.h"
 #include "sim/backend/ops.h"
 #include "sim/optimizers/optimizer.h"
 

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "models/mlp.h"
-#include "models/philox_hd.h"
+#include "sim/numeric/mlp.h"
+#include "sim/numeric/philox_hd.h"
 #include "sim/backend/ops.h"
 #include "sim/backend/cuda/cuda_support.cuh"
 #include "sim/backend/cuda/device_ops.cuh"

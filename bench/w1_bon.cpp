@@ -1,5 +1,5 @@
 // w1_bon.cpp — BENCHMARKS.md's W1 (bon-sweep) on the engine: P prompts, N = 1024 responses each drawn from
-// N(0, I_32) (the engine's sample_gaussian: row (seed, pool, prompt, sample) of models/normal_draws.h), scored by
+// N(0, I_32) (the engine's sample_gaussian: row (seed, pool, prompt, sample) of sim/numeric/normal_draws.h), scored by
 // a gold and a proxy tanh MLP 32 -> 64 -> 1 (score_mlp), sorted by proxy, and the unbiased best-of-n means of gold
 // and proxy for n = 1, 2, 4, ..., N: all of it one call of the backend op bon_sweep (rank weights from
 // bon_rank_weights).
@@ -14,7 +14,7 @@
 #include <cmath>
 
 #include "bench/workloads.h"
-#include "models/normal_draws.h"
+#include "sim/numeric/normal_draws.h"
 #include "sim/optimizers/optimizer.h"
 
 namespace goodhart::bench {
@@ -44,7 +44,7 @@ W1Inputs make_inputs(std::uint64_t seed) {
   return in;
 }
 
-// prompt p's pool as the gaussian world draws it: rows (seed, pool stream, p, i) of models/normal_draws.h
+// prompt p's pool as the gaussian world draws it: rows (seed, pool stream, p, i) of sim/numeric/normal_draws.h
 void draw_pool(const GaussianReference& ref, std::uint64_t seed, int p, Eigen::Ref<RowMatrixXf> x) {
   const Eigen::VectorXf mean = ref.mean.cast<float>(), scale = ref.scale.cast<float>();
   fill_gaussian_rows(seed, stream_id(Stream::pool), static_cast<std::uint32_t>(p), 0, static_cast<int>(x.rows()),

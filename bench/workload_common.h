@@ -1,7 +1,7 @@
 // workload_common.h — what the end-to-end runners of BENCHMARKS.md's workloads W1-W3 share: their options, the
 // timing of repeats, the report they print and write as JSON, .npy dumps of their inputs, and the calibration
 // loops that measure this machine's limits (peak float FLOP/s, vectorized float exp/s).
-// Contract: a runner generates its inputs from opts.seed alone (Philox, models/philox_hd.h), so the same command
+// Contract: a runner generates its inputs from opts.seed alone (Philox, sim/numeric/philox_hd.h), so the same command
 // gives the same inputs and results on any machine and thread count; --dump-inputs writes those inputs for the
 // peers (bench/peers/) to load. Timed regions hold only the workload, never input generation or dumps.
 #pragma once

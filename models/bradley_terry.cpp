@@ -8,7 +8,7 @@
 
 #include <LBFGS.h>
 
-#include "models/philox_hd.h"
+#include "sim/numeric/philox_hd.h"
 
 namespace goodhart {
 

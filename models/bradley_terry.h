@@ -8,7 +8,7 @@
 
 #include <Eigen/Dense>
 
-#include "models/mlp.h"
+#include "sim/numeric/mlp.h"
 #include "sim/scenario/config.h"
 
 namespace goodhart {

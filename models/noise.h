@@ -3,7 +3,7 @@
 // Contract: draw_error consumes only the CounterRng given; moments are of the unit draw e (before scale).
 #pragma once
 
-#include "models/philox_hd.h"
+#include "sim/numeric/philox_hd.h"
 #include "sim/scenario/config.h"
 
 namespace goodhart {

@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "models/cdf_walk.h"
+#include "sim/numeric/cdf_walk.h"
 
 namespace goodhart {
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "models/noise.h"
-#include "models/normal_draws.h"
+#include "sim/numeric/normal_draws.h"
 
 namespace goodhart {
 

@@ -7,7 +7,7 @@
 
 #include <omp.h>
 
-#include "models/philox_hd.h"
+#include "sim/numeric/philox_hd.h"
 #include "sim/backend/ops.h"
 #include "test_helpers.h"
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "models/philox_hd.h"
+#include "sim/numeric/philox_hd.h"
 #include "sim/engine/run.h"
 #include "sim/scenario/scenario.h"
 

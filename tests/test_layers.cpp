@@ -1,12 +1,13 @@
 // test_layers.cpp — dependencies point down: no source includes a header of a layer above its own.
 // Contract: reads every source under sim/, models/ and python/bindings/; the layers, bottom first, are
-//   0 sim/scenario (the config structs and their tables)
-//   1 models/ and sim/backend/ (worlds, rewards, policies and the ops they run on; they still include each other:
-//     the ops take models' Mlp and normal draws, and models dispatch scoring to the ops)
-//   2 sim/stats (metric rows, fits)
-//   3 sim/optimizers
-//   4 sim/engine and sim/io (runs, sweeps, plans and the files they read and write)
-//   5 sim/cli and python/bindings
+//   0 sim/scenario (the config structs and their tables) and sim/numeric (counter RNG, gaussian draws, the CDF
+//     walk, the MLP value type: numerics every layer shares, knowing nothing of the simulation)
+//   1 sim/backend/ (the ops, with the same names on cpu/, cuda/ and ref/)
+//   2 models/ (worlds, rewards, policies; they run on the ops)
+//   3 sim/stats (metric rows, fits)
+//   4 sim/optimizers
+//   5 sim/engine and sim/io (runs, sweeps, plans and the files they read and write)
+//   6 sim/cli and python/bindings
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -23,9 +24,9 @@ struct Layer {
   int rank;
 };
 
-const Layer kLayers[] = {{"sim/scenario/", 0}, {"models/", 1},       {"sim/backend/", 1}, {"sim/stats/", 2},
-                         {"sim/optimizers/", 3}, {"sim/engine/", 4}, {"sim/io/", 4},      {"sim/cli/", 5},
-                         {"python/bindings/", 5}};
+const Layer kLayers[] = {{"sim/scenario/", 0}, {"sim/numeric/", 0}, {"sim/backend/", 1}, {"models/", 2},
+                         {"sim/stats/", 3},    {"sim/optimizers/", 4}, {"sim/engine/", 5}, {"sim/io/", 5},
+                         {"sim/cli/", 6},      {"python/bindings/", 6}};
 
 // the rank of a repository path, or -1 outside every layer
 int rank_of(const std::string& path) {

@@ -1,4 +1,4 @@
-// test_normal_draws.cpp — the float gaussian rows of models/normal_draws.h: the fast host fill against the
+// test_normal_draws.cpp — the float gaussian rows of sim/numeric/normal_draws.h: the fast host fill against the
 // scalar definition, independence from how rows are split, and the distribution of the draws.
 // Contract: fixed seeds; the statistical checks allow 5 standard errors (a false failure about once in 10^6 per
 // check at these seeds, which are fixed, so a failure means a changed draw).
@@ -9,7 +9,7 @@
 #include <limits>
 #include <vector>
 
-#include "models/normal_draws.h"
+#include "sim/numeric/normal_draws.h"
 
 using namespace goodhart;
 

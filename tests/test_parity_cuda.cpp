@@ -15,7 +15,7 @@
 #include <string>
 
 #include "cli_helpers.h"
-#include "models/philox_hd.h"
+#include "sim/numeric/philox_hd.h"
 #include "models/worlds/registry.h"
 #include "sim/backend/ops.h"
 #include "sim/optimizers/optimizer.h"

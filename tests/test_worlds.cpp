@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "models/normal_draws.h"
+#include "sim/numeric/normal_draws.h"
 #include "models/worlds/registry.h"
 #include "sim/scenario/types.h"
 

@@ -1,11 +1,11 @@
 // gaussian.cpp — the gaussian world: a response is a feature vector y in R^d and pi_ref = N(mean, diag(scale^2)),
 // the same for every prompt (prompts are independent pools, for standard errors). Offers GaussianReference.
-// Contract: draw i of draw_reference is row (seed, stream, a, b0 + i) of models/normal_draws.h (float Box-Muller on
+// Contract: draw i of draw_reference is row (seed, stream, a, b0 + i) of sim/numeric/normal_draws.h (float Box-Muller on
 // Philox blocks); a comparison's sides are rows (stream, 0, i) and (stream, 1, i); every identity is its row's
 // counter, with prompt 0 for any_prompt (every prompt has the same pi_ref).
 #include <cmath>
 
-#include "models/normal_draws.h"
+#include "sim/numeric/normal_draws.h"
 #include "models/worlds/registry.h"
 #include "sim/scenario/check.h"
 

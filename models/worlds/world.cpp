@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "models/philox_hd.h"
+#include "sim/numeric/philox_hd.h"
 
 namespace goodhart {
 

@@ -11,7 +11,7 @@
 
 #include <Eigen/Dense>
 
-#include "models/mlp.h"
+#include "sim/numeric/mlp.h"
 
 namespace goodhart {
 

@@ -14,7 +14,7 @@
 
 #include <Eigen/Dense>
 
-#include "models/mlp.h"
+#include "sim/numeric/mlp.h"
 
 namespace goodhart {
 
@@ -47,7 +47,7 @@ void bon_moments_cuda(const Eigen::MatrixXd& weights, const Eigen::MatrixXf& val
 
 // best-of-n over freshly drawn gaussian pools, all steps in one call (BENCHMARKS.md's W1): for prompt first + p
 // (p < count), N = weights.cols() responses, response i drawn as the gaussian world draws it (row
-// (seed, stream, first + p, i) of models/normal_draws.h: mean + scale * z in float), scored by gold and proxy,
+// (seed, stream, first + p, i) of sim/numeric/normal_draws.h: mean + scale * z in float), scored by gold and proxy,
 // ranked by proxy ascending (ties by index); out (count x 2G): out(p, g) the best-of-n gold and out(p, G + g) the
 // best-of-n proxy for rank weights row g (G x N, as bon_moments)
 struct BonSweepInput {

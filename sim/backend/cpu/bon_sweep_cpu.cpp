@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "models/normal_draws.h"
+#include "sim/numeric/normal_draws.h"
 #include "sim/backend/ops.h"
 
 namespace goodhart {

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "models/cdf_walk.h"
+#include "sim/numeric/cdf_walk.h"
 #include "sim/backend/ops.h"
 
 namespace goodhart {

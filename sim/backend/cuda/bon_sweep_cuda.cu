@@ -1,5 +1,5 @@
 // bon_sweep_cuda.cu — best-of-n over freshly drawn gaussian pools with every step on the device (W1): Philox draws
-// (models/normal_draws.h's draw_gaussian_row, so the same numbers as the CPU within a few float ulps: CUDA's and
+// (sim/numeric/normal_draws.h's draw_gaussian_row, so the same numbers as the CPU within a few float ulps: CUDA's and
 // glibc's float log, sin, cos each agree to an ulp or two), the fused MLP for gold and proxy, a stable segmented
 // sort by proxy (CUB: ties keep index order), a gather into rank order and the rank-weighted sums of bon_cuda.cu.
 // Only the rank weights go in and the count x 2G estimates come out.
@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "models/normal_draws.h"
+#include "sim/numeric/normal_draws.h"
 #include "sim/backend/cuda/cuda_support.cuh"
 #include "sim/backend/cuda/device_ops.cuh"
 #include "sim/backend/ops.h"

@@ -8,7 +8,7 @@
 
 #include <Eigen/Dense>
 
-#include "models/philox_hd.h"
+#include "sim/numeric/philox_hd.h"
 
 namespace goodhart {
 

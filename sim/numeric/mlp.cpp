@@ -1,6 +1,6 @@
 // mlp.cpp — construction, standardization, packing and the double reference evaluation of Mlp rewards.
 // Contract: pure functions of their inputs; random weights come only from the CounterRng passed in.
-#include "models/mlp.h"
+#include "sim/numeric/mlp.h"
 
 #include <cmath>
 #include <stdexcept>

@@ -16,7 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "models/philox_hd.h"
+#include "sim/numeric/philox_hd.h"
 
 namespace goodhart {
 

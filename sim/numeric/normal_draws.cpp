@@ -3,7 +3,7 @@
 // Box-Muller on all their pairs with Eigen's vectorized float log, sqrt, cos and sin.
 // Contract: see normal_draws.h; single-threaded, no allocation; agrees with draw_gaussian_row (normal_block's
 // r123::Philox4x32, the plain reference of both Philox paths) within float ulps.
-#include "models/normal_draws.h"
+#include "sim/numeric/normal_draws.h"
 
 #include <algorithm>
 
