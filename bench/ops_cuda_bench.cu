@@ -1,9 +1,9 @@
 // ops_cuda_bench.cu — Google Benchmark of the CUDA ops: on device-resident arrays (sim/backend/cuda/device_ops.cuh)
-// the fused tilt sweep at W2's shape, the fused MLP at W1's, best-of-n moments at W1's block shape, one RLOO step
-// at W3's; and W1 whole through the bon_sweep_cuda op (draws, scoring, sort and moments on the device).
+// the fused tilt sweep at W2's shape, the fused MLP at W1's, best-of-n moments at W1's block shape; W3's sampling
+// pass through policy_pass_cuda (its table resident); and W1 whole through the bon_sweep_cuda op (draws, scoring, sort and moments on the device).
 // Contract: kernel benchmarks time kernels only (inputs drawn on the device once, outside the timing) with
-// cudaEvents as Google Benchmark's manual time after one warm-up launch; bon_sweep times the whole op call (it
-// waits for its result) by the wall clock. Every benchmark reports items/s and bytes/s where they mean something,
+// cudaEvents as Google Benchmark's manual time after one warm-up launch; bon_sweep and policy_pass time the whole op call
+// (it waits for its result) by the wall clock. Every benchmark reports items/s and bytes/s where they mean something,
 // the tilt also its % of the exp-throughput limit (SMs x 16 ex2 per clock x clock rate). Built only with the CUDA
 // backend (target goodhart_bench_cuda, cmake/cuda.cmake); without a usable device it says why and exits 1.
 #include <benchmark/benchmark.h>
@@ -137,27 +137,28 @@ void BM_bon_moments_device(benchmark::State& state) {
 }
 BENCHMARK(BM_bon_moments_device)->Args({11, 1024, 512})->UseManualTime()->Unit(benchmark::kMillisecond);
 
-// W3's step: P prompts x K = 256 candidates in 32 dimensions, groups of 8, on device-resident arrays
-void BM_pg_rloo_gradient_device(benchmark::State& state) {
+// W3's sampling pass: P prompts x K = 256 candidates in 32 dimensions, groups of 8, through the op a training step
+// calls (policy_pass_cuda: the table resident after the warm-up; theta in, draws and log pi out), by the wall clock
+void BM_policy_pass_cuda(benchmark::State& state) {
   const int P = static_cast<int>(state.range(0)), K = 256, d = 32, G = 8;
-  cuda::DeviceBuffer<float> features(std::size_t(P) * K * d, "bench"), proxy(std::size_t(P) * K, "bench");
-  cuda::DeviceBuffer<double> log_ref(std::size_t(P) * K, "bench"), theta(d, "bench");
-  cuda::DeviceBuffer<double> slots(std::size_t(P) * d, "bench"), grad(d, "bench");
-  normal(features, 7);
-  normal(proxy, 8);
-  const std::vector<double> uniform(std::size_t(P) * K, -std::log(double(K))), small(d, 0.05);
-  check(cudaMemcpy(log_ref.get(), uniform.data(), uniform.size() * sizeof(double), cudaMemcpyHostToDevice), "bench");
-  check(cudaMemcpy(theta.get(), small.data(), d * sizeof(double), cudaMemcpyHostToDevice), "bench");
-  check(cudaDeviceSynchronize(), "bench inputs");
-  cuda::PgDeviceArgs a;
-  a.prompts = P, a.candidates = K, a.dim = d, a.num_generations = G, a.kl_coef = 0.05, a.seed = 7;
-  a.features = features.get(), a.log_ref = log_ref.get(), a.proxy = proxy.get(), a.theta = theta.get();
-  a.slots = slots.get(), a.grad = grad.get();
-  time_kernel(state, [&] { cuda::pg_rloo_gradient_device(a, 0); });
+  RowMatrixXf features(std::size_t(P) * K, d);
+  CounterRng rng(7, 1, 0);
+  for (Eigen::Index i = 0; i < features.size(); ++i) features.data()[i] = static_cast<float>(rng.normal());
+  const RowMatrixXd log_ref = RowMatrixXd::Constant(P, K, -std::log(double(K)));
+  const PolicyTable table{&features, &log_ref, false, nullptr};
+  const Eigen::VectorXd theta = Eigen::VectorXd::Constant(d, 0.05);
+  PolicyPass pass;
+  policy_pass_cuda(table, theta, {G, 7, 0, false}, pass);  // warm-up: the table's upload, the allocator's pool
+  int step = 1;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    policy_pass_cuda(table, theta, {G, 7, step++, false}, pass);
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
   state.SetItemsProcessed(static_cast<std::int64_t>(double(P) * G * state.iterations()));  // sampled responses
-  state.SetBytesProcessed(static_cast<std::int64_t>(double(P) * K * (d * 4 + 12) * state.iterations()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(double(P) * K * (d * 4 + 8) * state.iterations()));
 }
-BENCHMARK(BM_pg_rloo_gradient_device)->Arg(4096)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_policy_pass_cuda)->Arg(4096)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // W1 whole: P prompts x N = 1024 gaussian responses in 32 dimensions, gold and proxy 32 -> 64 (tanh) -> 1, n = 1..N
 void BM_bon_sweep_cuda(benchmark::State& state) {

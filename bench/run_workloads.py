@@ -3,10 +3,10 @@
 bench/peers/ (NumPy on the CPU, PyTorch eager on --device), on the same inputs, checked to agree, then a table of
 times, speedups, % of the limits and the targets.
 
-Usage: bench/run_workloads.py [--device cpu|cuda] [--scale S | --scales w1=S,w2=S,w3=S,w3op=S] [--repeats R]
-                              [--workloads w1,w2,w3,w3op] [--peers numpy,torch] [--build DIR] [--out DIR]
-W3 runs twice: w3 through the engine's optimizer (run_policy_gradient), w3op through the backend op
-pg_rloo_gradient; both against the same W3 peers.
+Usage: bench/run_workloads.py [--device cpu|cuda] [--scale S | --scales w1=S,w2=S,w3=S] [--repeats R]
+                              [--workloads w1,w2,w3] [--peers numpy,torch] [--build DIR] [--out DIR]
+Every workload runs the engine's own path (what `goodhart run` executes); W3 is the engine's optimizer
+(run_policy_gradient), whose sampling and gradients are the backend ops policy_pass and policy_slots.
 Contract:
   inputs     goodhart_workloads generates each workload's inputs from its seed and dumps them (--dump-inputs);
              every peer loads that folder, so W2 agrees within float32 rounding. W1's responses (128 MiB per 1024
@@ -36,10 +36,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 # BENCHMARKS.md's targets: speedup over the named peer, per device
-TARGETS = {"cpu": {"w1": ("numpy", 30.0), "w2": ("numpy", 30.0), "w3": ("numpy", 10.0), "w3op": ("numpy", 10.0)},
-           "cuda": {"w1": ("torch", 3.0), "w2": ("torch", 60.0), "w3": ("torch", 5.0), "w3op": ("torch", 5.0)}}
+TARGETS = {"cpu": {"w1": ("numpy", 30.0), "w2": ("numpy", 30.0), "w3": ("numpy", 10.0)},
+           "cuda": {"w1": ("torch", 3.0), "w2": ("torch", 60.0), "w3": ("torch", 5.0)}}
 CUDA_W2_PERCENT_TARGET = 70.0
-DEFAULT_SCALES = {"w1": 0.25, "w2": 0.125, "w3": 0.0625, "w3op": 0.25}  # a few minutes on 2 cores, NumPy included
+DEFAULT_SCALES = {"w1": 0.25, "w2": 0.125, "w3": 0.0625}  # a few minutes on 2 cores, NumPy included
 W1_EXACT_SCALE = 1.0 / 64  # 64 prompts: 8 MiB of dumped responses
 W3_TOLERANCE = (0.05, 0.03)  # absolute, relative: sampling noise of a 200-step run (see RESULTS.md)
 
@@ -50,8 +50,8 @@ def parse_args():
     p.add_argument("--scale", type=float, help="one scale for every workload")
     p.add_argument("--scales", default="", help="per workload, e.g. w1=0.25,w2=0.125")
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--workloads", default="w1,w2,w3,w3op",
-                   help="w3: the engine's optimizer; w3op: through the backend op pg_rloo_gradient (same peers)")
+    p.add_argument("--workloads", default="w1,w2,w3",
+                   help="a comma-separated subset of w1, w2, w3")
     p.add_argument("--peers", default=None, help="default: numpy,torch on cpu; torch on cuda")
     p.add_argument("--build", default=os.path.join(ROOT, "build", "bench"), help="folder holding goodhart_workloads")
     p.add_argument("--out", default=os.path.join(ROOT, "build", "bench-results"))
@@ -147,7 +147,7 @@ def w3_close(ours, peer):
     return disagreements(ours, peer, ["kl", "proxy", "gold"], lambda key, a, b: absolute + relative * np.abs(a))
 
 
-CHECKS = {"w1": w1_statistical, "w2": w2_close, "w3": w3_close, "w3op": w3_close}
+CHECKS = {"w1": w1_statistical, "w2": w2_close, "w3": w3_close}
 
 
 def gpu_limits():

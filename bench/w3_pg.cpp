@@ -1,10 +1,9 @@
 // w3_pg.cpp — BENCHMARKS.md's W3 (pg-train): a categorical world (P prompts, K = 256 candidates, d = 32, the
 // engine's make_world), the log-linear policy pi_theta(k|p) ∝ pi_ref(k|p) exp(theta . phi[p,k]) trained by RLOO,
 // num_generations 8, fixed kl_coef 0.05 with the k1 estimate in the reward, Adam (learning rate 0.05), 200 steps
-// over all prompts, exact evaluation every 20 steps. Two paths: `w3` times the engine's optimizer
-// (run_policy_gradient, what a scenario runs today); `w3op` times the backend op pg_rloo_gradient (one call per
-// step, on opts.backend) in this runner's loop: the engine's Adam update (beta1 0.9, beta2 0.999, eps 1e-8, bias
-// corrected) and the engine's evaluate_policy.
+// over all prompts, exact evaluation every 20 steps, timed through the engine's optimizer (run_policy_gradient,
+// what `goodhart run` executes: its sampling and gradients are the backend ops policy_pass and policy_slots on
+// opts.backend).
 // Contract: inputs from opts.seed only — the world from WorldConfig{categorical, seed}; gold = phi . u and proxy =
 // phi . (0.6 u + 0.8 v) with u, v random unit directions (gold_direction, indices 0 and 1): a reward model that
 // correlates 0.6 with gold per feature direction. The timed region is the whole training run (sampling, updates,
@@ -16,7 +15,6 @@
 #include "models/gold.h"
 #include "models/policy.h"
 #include "models/worlds/registry.h"
-#include "sim/optimizers/adam.h"
 #include "sim/optimizers/policy_eval.h"
 #include "sim/optimizers/policy_gradient.h"
 
@@ -58,85 +56,38 @@ ResponseTable candidate_table(const World& world, std::uint64_t seed) {
   return t;
 }
 
-// where a training run's time goes, measured on the engine's pieces at a nonzero theta, all threads, seconds per
-// pass over every prompt (the mean of `passes` passes, after one that allocates): the sampling pass as a step runs
-// it (Policy::candidate_pass: offsets phi theta, log-softmax), the G draws given pi, the first update's gradient
-// rows (add_feature, fused into the sampling pass in a step), one evaluation; and each one's share of the run
-// (steps x the first three, evaluations x the last)
+// where a training run's time goes, measured on the engine's pieces at a nonzero theta on opts.backend, seconds
+// per call over every prompt (the mean of `passes` calls, after one that allocates): the sampling pass (policy_pass
+// with the draws: offsets phi theta, log-softmax, the G draws), the first update's gradient slots (policy_slots),
+// one evaluation; and each one's share of the run (steps x the first two, evaluations x the last)
 nlohmann::json profile_pieces(const World& world, const OptimizerContext& ctx, const PolicyGradientConfig& opt) {
   constexpr int passes = 20;
   Policy policy(world, opt.policy, false);
   policy.set_theta(Eigen::VectorXd::LinSpaced(world.dim(), -0.05, 0.05));
   const int P = world.prompts(), G = opt.num_generations;
-  RowMatrixXd probs(P, world.candidates()->count);
-  std::vector<int> chosen(static_cast<std::size_t>(P) * G);
-  Eigen::MatrixXd slots(policy.block_size(), P);
-  const auto mean_seconds = [&](auto&& pass) {
-    pass();
+  PolicyPass pass;
+  const RowMatrixXd coef = RowMatrixXd::Constant(P, G, 1.0 / G);
+  Eigen::MatrixXd slots;
+  const auto mean_seconds = [&](auto&& call) {
+    call();
     const auto t = std::chrono::steady_clock::now();
-    for (int i = 0; i < passes; ++i) pass();
+    for (int i = 0; i < passes; ++i) call();
     return seconds_since(t) / passes;
   };
-  const double sampling_pass = mean_seconds([&] {
-#pragma omp parallel
-    {
-      CandidatePass pass;
-#pragma omp for schedule(static)
-      for (int p = 0; p < P; ++p) {
-        policy.candidate_pass(p, pass, false);
-        probs.row(p) = pass.probs.transpose();
-      }
-    }
-  });
-  const double draws = mean_seconds([&] {
-#pragma omp parallel for schedule(static)
-    for (int p = 0; p < P; ++p) {
-      CounterRng rng(ctx.seed, Stream::policy_samples, 0, p);
-      Policy::draw_candidates(probs.row(p).transpose(), rng, {chosen.data() + std::size_t(p) * G, std::size_t(G)});
-    }
-  });
-  const double gradient = mean_seconds([&] {
-#pragma omp parallel for schedule(static)
-    for (int p = 0; p < P; ++p) {
-      auto slot = slots.col(p);
-      slot.setZero();
-      for (int i = 0; i < G; ++i) policy.add_feature(p, chosen[std::size_t(p) * G + i], 1.0 / G, slot);
-    }
-  });
+  const double sampling_pass = mean_seconds(
+      [&] { policy_pass(ctx.backend, policy.table(), policy.theta(), {G, ctx.seed, 0, false}, pass); });
+  const double gradient =
+      mean_seconds([&] { policy_slots(ctx.backend, policy.table(), pass, coef, 0, G, false, slots); });
   const double evaluation = mean_seconds([&] { evaluate_policy(policy, ctx, opt.samples, 1); });
   const double evaluations = opt.steps / opt.eval_every + 1.0;
   return {{"sampling_pass_all_prompts", sampling_pass},
-          {"draws_all_prompts", draws},
-          {"gradient_rows_all_prompts", gradient},
+          {"gradient_slots_all_prompts", gradient},
           {"evaluation", evaluation},
           {"run_share_seconds", {{"sampling_pass", opt.steps * sampling_pass},
-                                 {"draws", opt.steps * draws},
-                                 {"gradient_rows", opt.steps * gradient},
+                                 {"gradient_slots", opt.steps * gradient},
                                  {"evaluations", evaluations * evaluation}}},
-          {"note", "mean of 20 passes each, each piece in its own parallel loop (a step runs the first three in one "
-                   "pass per prompt); the rest of a run (rewards, advantages, Adam, the step's parallel region) is "
-                   "the run's time less the shares"}};
-}
-
-// the training run through the backend op: one pg_rloo_gradient per step, Adam, an evaluation every eval_every steps
-std::vector<MetricRow> train_through_op(const World& world, const ResponseTable& table, const PolicyGradientConfig& opt,
-                                        const OptimizerContext& ctx) {
-  const PgInput in{&world.candidates()->features, &world.candidates()->log_ref, &table.values[v_proxy], opt.num_generations, opt.kl_coef,
-                   ctx.seed};
-  Policy policy(world, opt.policy, false);
-  Eigen::VectorXd theta = Eigen::VectorXd::Zero(policy.parameters()), grad;
-  Adam adam(opt.learning_rate, theta.size());
-  std::vector<MetricRow> rows{evaluate_policy(policy, ctx, opt.samples, 0)};
-  for (int t = 0; t < opt.steps; ++t) {
-    pg_rloo_gradient(ctx.backend, in, theta, t, grad);
-    adam.step(grad, theta);
-    const int step = t + 1;
-    if (step % opt.eval_every == 0 || step == opt.steps) {
-      policy.set_theta(theta);
-      rows.push_back(evaluate_policy(policy, ctx, opt.samples, step));
-    }
-  }
-  return rows;
+          {"note", "mean of 20 calls each; the rest of a run (rewards, advantages, Adam) is the run's time less the "
+                   "shares"}};
 }
 
 }  // namespace
@@ -172,10 +123,7 @@ WorkloadReport run_w3(const WorkloadOptions& opts) {
   const std::vector<float> no_reference;
   const OptimizerContext ctx{scenario, world, gold, proxy, opts.backend, opts.seed, no_reference, &table};
   std::vector<MetricRow> rows;
-  const bool through_op = opts.workload == "w3op";
-  const auto run = [&] {
-    rows = through_op ? train_through_op(world, table, opt, ctx) : run_policy_gradient(opt, ctx);
-  };
+  const auto run = [&] { rows = run_policy_gradient(opt, ctx); };
   WorkloadReport r;
   r.seconds = time_repeats(opts, run);
   r.unit = "sampled responses/s";
@@ -197,7 +145,7 @@ WorkloadReport run_w3(const WorkloadOptions& opts) {
     proxy_mean.push_back(row.proxy_mean);
     gold_mean.push_back(row.gold_mean);
   }
-  if (opts.profile && !through_op) r.profile = profile_pieces(world, ctx, opt);
+  if (opts.profile) r.profile = profile_pieces(world, ctx, opt);
   r.results = {{"step", step}, {"kl", kl}, {"proxy", proxy_mean}, {"gold", gold_mean}};
   return r;
 }

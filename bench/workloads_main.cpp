@@ -1,4 +1,4 @@
-// workloads_main.cpp — `goodhart_workloads w1|w2|w3|w3op [--scale S] [--backend cpu|cuda|auto] [--repeats R]
+// workloads_main.cpp — `goodhart_workloads w1|w2|w3 [--scale S] [--backend cpu|cuda|auto] [--repeats R]
 // [--warmup W] [--seed N] [--threads T] [--json FILE] [--profile] [--dump-inputs DIR] [--dump-responses]`: one of
 // BENCHMARKS.md's workloads end to end, timed over repeats, with its results, throughput and % of a limit.
 // Contract: exit 0 on success, 2 on a usage error (bad workload, backend not built), 1 on a runtime failure.
@@ -20,10 +20,9 @@ int main(int argc, char** argv) {
   std::string backend = "cpu";
   int threads = 0;
   app.add_option("workload", opts.workload,
-                 "w1 (bon-sweep) | w2 (tilt-sweep) | w3 (pg-train, the engine's optimizer) | w3op (pg-train "
-                 "through the backend op pg_rloo_gradient)")
+                 "w1 (bon-sweep) | w2 (tilt-sweep) | w3 (pg-train, the engine's optimizer)")
       ->required()
-      ->check(CLI::IsMember({"w1", "w2", "w3", "w3op"}));
+      ->check(CLI::IsMember({"w1", "w2", "w3"}));
   app.add_option("--scale", opts.scale, "multiplies the number of prompts (1 = BENCHMARKS.md's sizes)")
       ->check(CLI::PositiveNumber);
   app.add_option("--backend", backend, "auto | cpu | cuda");
@@ -47,7 +46,7 @@ int main(int argc, char** argv) {
   try {
     const WorkloadReport report = opts.workload == "w1"   ? run_w1(opts)
                                   : opts.workload == "w2" ? run_w2(opts)
-                                                          : run_w3(opts);  // w3, w3op
+                                                          : run_w3(opts);
     publish(opts, report);
   } catch (const std::exception& e) {
     std::cerr << "goodhart_workloads: " << e.what() << "\n";

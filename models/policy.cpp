@@ -12,7 +12,6 @@
 // gaussian closed form sum_j [log(s_j / s'_j) + (s'_j^2 + delta_j^2) / (2 s_j^2) - 1/2], the same for every
 // prompt. Everything in double (float features converted as they are read, no double copy); log-sum-exp keeps
 // log_probs normalized for any theta; a zero offset returns log pi_ref itself, so theta = 0 gives KL 0 exactly.
-// candidate_pass, the training step's pass, takes float products and exponentials (see policy.h).
 #include "models/policy.h"
 
 #include <algorithm>
@@ -68,16 +67,18 @@ Policy::Policy(const World& world, const std::string& kind, bool learn_scale)
     throw std::invalid_argument("policy '" + k + "' needs a world with " +
                                 (kind_ == Kind::mean_shift ? "a gaussian pi_ref" : "enumerable candidates"));
   learn_scale_ = kind_ == Kind::mean_shift && learn_scale;
+  if (candidates_) {
+    table_.features = &candidates_->features;
+    table_.log_ref = &candidates_->log_ref;
+    table_.tabular = kind_ == Kind::tabular;
+  }
   const int n = kind_ == Kind::tabular      ? world.prompts() * candidates_->count
                 : kind_ == Kind::log_linear ? world.dim()
                                             : (learn_scale_ ? 2 : 1) * world.dim();
   set_theta(Eigen::VectorXd::Zero(n));
 }
 
-void Policy::set_theta(const Eigen::VectorXd& theta) {
-  theta_ = theta;
-  if (kind_ == Kind::log_linear) theta_float_ = theta_.cast<float>();
-}
+void Policy::set_theta(const Eigen::VectorXd& theta) { theta_ = theta; }
 
 // over candidates
 
@@ -93,58 +94,6 @@ Eigen::VectorXd Policy::log_probs(int prompt) const {
     add_offsets(candidates_->prompt_features(prompt), theta_, logits);
   }
   return log_softmax(std::move(logits));
-}
-
-void Policy::candidate_pass(int prompt, CandidatePass& out, bool with_mean_feature) const {
-  if (kind_ == Kind::mean_shift) throw std::logic_error("candidate_pass: a gaussian policy has no candidates");
-  out.log_probs = candidates_->log_ref.row(prompt).transpose();
-  const auto offset = theta_.segment(block_first(prompt), block_size());
-  const bool log_linear = kind_ == Kind::log_linear;
-  if ((offset.array() == 0.0).all()) {  // pi_ref exactly, as log_probs
-    out.probs = out.log_probs.array().exp();
-    out.scratch = out.probs.cast<float>();
-  } else {
-    // logits = log_ref + offset; scratch = exp(logits - max), then normalized
-    const int K = candidates_->count;
-    double* logits = out.log_probs.data();
-    if (log_linear) {
-      out.scratch.noalias() = candidates_->prompt_features(prompt) * theta_float_;
-      const float* offset_float = out.scratch.data();
-#pragma omp simd
-      for (int k = 0; k < K; ++k) logits[k] += static_cast<double>(offset_float[k]);
-    } else {
-      out.log_probs += offset;
-    }
-    const double m = out.log_probs.maxCoeff();
-    const double mass = float_weights(out.log_probs, m, out.scratch), inv_mass = 1.0 / mass;
-    out.log_probs.array() -= m + std::log(mass);
-    out.probs.resize(K);
-    float* weight = out.scratch.data();
-    double* probs = out.probs.data();
-#pragma omp simd
-    for (int k = 0; k < K; ++k) probs[k] = static_cast<double>(weight[k]) * inv_mass;
-    out.scratch *= static_cast<float>(inv_mass);
-  }
-  // the expected feature: pi itself (tabular) or phi^T pi as a float matvec
-  if (!with_mean_feature) return;
-  if (log_linear) {
-    out.float_mean.noalias() = candidates_->prompt_features(prompt).transpose() * out.scratch;
-    out.mean_feature = out.float_mean.cast<double>();
-  } else {
-    out.mean_feature = out.probs;
-  }
-}
-
-void Policy::add_feature(int prompt, int candidate, double weight, Eigen::Ref<Eigen::VectorXd> block) const {
-  if (kind_ == Kind::tabular) {
-    block(candidate) += weight;
-    return;
-  }
-  const int d = world_->dim();
-  const float* row = candidates_->features.data() + (static_cast<std::size_t>(prompt) * candidates_->count + candidate) * d;
-  double* out = block.data();
-#pragma omp simd
-  for (int j = 0; j < d; ++j) out[j] += weight * static_cast<double>(row[j]);
 }
 
 int Policy::block_first(int prompt) const {
@@ -241,15 +190,6 @@ Response Policy::sample(int prompt, CounterRng& rng) const {
   s.y.resize(world_->dim());
   for (int j = 0; j < world_->dim(); ++j) s.y(j) = m(j) + sd(j) * rng.normal();
   return s;
-}
-
-void Policy::draw_candidates(const Eigen::VectorXd& pi, CounterRng& rng, std::span<int> candidates) {
-  thread_local std::vector<std::pair<double, int>> draws;  // (uniform, draw index), sorted
-  const int n = static_cast<int>(candidates.size()), K = static_cast<int>(pi.size());
-  draws.resize(n);
-  for (int i = 0; i < n; ++i) draws[i] = {rng.uniform(), i};
-  std::sort(draws.begin(), draws.end());
-  walk_cdf(pi.data(), K, draws, candidates);
 }
 
 }  // namespace goodhart

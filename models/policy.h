@@ -4,28 +4,19 @@
 // A gaussian pi_ref: `mean_shift`, pi_theta = N(mu + delta, diag((s * exp(rho))^2)) with rho = 0 unless learn_scale.
 // Contract: theta = 0 is pi_ref exactly; log-probabilities are exact and normalized (log-sum-exp); every
 // gradient is of log pi_theta(sample) with respect to theta, checked against finite differences in the tests.
-// The categorical training path (candidate_pass) takes float products and exponentials instead: it agrees with
-// log_probs to float rounding, which finite differences could not check but a training step does not notice.
+// The categorical training step runs on the backend instead (table(): sim/backend/ops.h's policy_pass and
+// policy_slots, float products on the CPU), agreeing with log_probs to float rounding.
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <string>
 
 #include <Eigen/Dense>
 
 #include "models/worlds/world.h"
+#include "sim/backend/ops.h"
 
 namespace goodhart {
-
-// one prompt's pi_theta over its candidates from Policy::candidate_pass; a caller keeps one per thread so the
-// buffers are allocated once
-struct CandidatePass {
-  Eigen::VectorXd log_probs, probs;  // K
-  Eigen::VectorXd mean_feature;      // block_size(): E_pi[d logit(k|prompt) / d theta[block]]
-  Eigen::VectorXf scratch;           // K: float offsets, then float probabilities
-  Eigen::VectorXf float_mean;        // log_linear: phi^T pi in float
-};
 
 class Policy {
  public:
@@ -56,14 +47,8 @@ class Policy {
   // given (one pass for all of a prompt's samples)
   void add_grad_candidates(int prompt, const Eigen::VectorXd& log_probs, const Eigen::VectorXd& coef,
                            Eigen::Ref<Eigen::VectorXd> block) const;
-  // categorical, the training step's pass over one prompt's features (float products on the float features with
-  // theta rounded to float once per set_theta, float exponentials, double logits and sums): log pi, pi and, when
-  // with_mean_feature, E_pi[d logit / d theta[block]] (else out.mean_feature is left as it was); log pi_ref
-  // exactly at a zero offset. The gradient of sum_i c_i log pi(k_i) is then sum_i c_i (feature(k_i) -
-  // mean_feature), by add_feature and the mean (which drops out where the c_i sum to zero).
-  void candidate_pass(int prompt, CandidatePass& out, bool with_mean_feature = true) const;
-  // block += weight * d logit(k|prompt) / d theta[block]: e_k (tabular) or phi[prompt, k] (log_linear)
-  void add_feature(int prompt, int candidate, double weight, Eigen::Ref<Eigen::VectorXd> block) const;
+  // categorical: the candidate table for the backend's training ops (ops.h), its device copy kept with it
+  const PolicyTable& table() const { return table_; }
   // mean KL over prompts (exact)
   double mean_kl() const;
 
@@ -72,10 +57,6 @@ class Policy {
 
   // a draw from pi_theta(.|prompt): the candidate by inverse CDF on rng.uniform(), or mu + delta + scale * z
   Response sample(int prompt, CounterRng& rng) const;
-  // categorical: candidates.size() draws given pi (K), each as sample draws it (the first k whose cumulative pi
-  // exceeds the next rng.uniform(), else K - 1), found by one walk of the CDF over the sorted uniforms
-  static void draw_candidates(const Eigen::VectorXd& pi, CounterRng& rng, std::span<int> candidates);
-
   // gaussian world: the policy's mean and standard deviation per dimension
   Eigen::VectorXd mean() const;
   Eigen::VectorXd scale() const;
@@ -87,7 +68,7 @@ class Policy {
   Kind kind_;
   bool learn_scale_ = false;
   Eigen::VectorXd theta_;
-  Eigen::VectorXf theta_float_;  // log_linear: theta rounded once for candidate_pass
+  PolicyTable table_;  // tabular, log_linear
 };
 
 }  // namespace goodhart

@@ -203,13 +203,14 @@ TEST_CASE("tilt of a finely discretized gaussian meets the tilted-gaussian close
 
 namespace {
 
-// a small W3 world: 60 prompts x 300 candidates (not a multiple of a SIMD width) in 7 dimensions, normalized
-// log pi_ref with every eleventh candidate of prompt 0 impossible, a policy already moved off pi_ref
-struct PgWorld {
-  RowMatrixXf features = random_matrix(60 * 300, 7, 30), proxy = random_matrix(60, 300, 31);
+// a small categorical world: 60 prompts x 300 candidates (not a multiple of a SIMD width) in 7 dimensions,
+// normalized log pi_ref with every eleventh candidate of prompt 0 impossible, policies already moved off pi_ref
+struct PolicyWorld {
+  RowMatrixXf features = random_matrix(60 * 300, 7, 30);
   RowMatrixXd log_ref = RowMatrixXd(60, 300);
-  Eigen::VectorXd theta = Eigen::VectorXd::LinSpaced(7, -0.5, 0.7);
-  PgWorld() {
+  Eigen::VectorXd log_linear_theta = Eigen::VectorXd::LinSpaced(7, -0.5, 0.7);
+  Eigen::VectorXd tabular_theta = random_matrix(1, 60 * 300, 32, 1.0).cast<double>().transpose();
+  PolicyWorld() {
     for (int p = 0; p < 60; ++p) {
       log_ref.row(p) = random_matrix(1, 300, 200 + p, 1.5).cast<double>();
       if (p == 0)
@@ -217,31 +218,57 @@ struct PgWorld {
       const double m = log_ref.row(p).maxCoeff();
       log_ref.row(p).array() -= m + std::log((log_ref.row(p).array() - m).exp().sum());
     }
+    tabular_theta.segment(5 * 300, 300).setZero();  // prompt 5 of the tabular policy at pi_ref exactly
   }
-  PgInput input(double kl_coef) const { return {&features, &log_ref, &proxy, 8, kl_coef, 11}; }
+  PolicyTable table(bool tabular) const { return {&features, &log_ref, tabular, nullptr}; }
+  const Eigen::VectorXd& theta(bool tabular) const { return tabular ? tabular_theta : log_linear_theta; }
 };
 
 }  // namespace
 
-TEST_CASE("pg_rloo_gradient: cpu matches the double reference; identical at 1 and 2 threads") {
-  const PgWorld w;
-  // float offsets and exponentials move each log pi by ~1e-7, so each reward and coefficient c_i by ~1e-8 of the
-  // gradient's scale (|ref| ~ 0.15; seen: <= 1.6e-9 absolute); the same samples are drawn (no uniform falls within
-  // float rounding of a CDF boundary here), which a wrong sample (~1e-3) or formula would break
-  for (int step : {0, 3, 17}) {
-    Eigen::VectorXd fast, ref;
-    pg_rloo_gradient_cpu(w.input(0.1), w.theta, step, fast);
-    pg_rloo_gradient_ref(w.input(0.1), w.theta, step, ref);
-    REQUIRE(fast.size() == 7);
-    MESSAGE("step ", step, ": max |cpu - ref| ", (fast - ref).cwiseAbs().maxCoeff(), " of |ref| ", ref.norm());
-    for (int j = 0; j < 7; ++j) check_close(fast(j), ref(j), 2e-8, 1e-6);
+TEST_CASE("policy_pass and policy_slots: cpu match the double reference; identical at 1 and 2 threads") {
+  const PolicyWorld w;
+  for (bool tabular : {false, true}) {
+    INFO((tabular ? "tabular" : "log_linear"));
+    const PolicyTable t = w.table(tabular);
+    for (int step : {0, 3, 17}) {
+      PolicyPassRequest request{8, 11, step, true};
+      PolicyPass fast, ref;
+      policy_pass_cpu(t, w.theta(tabular), request, fast);
+      policy_pass_ref(t, w.theta(tabular), request, ref);
+      // the same draws (no uniform falls within float rounding of a CDF boundary here; a wrong draw is a
+      // different candidate), log pi to float rounding of the offsets (|phi theta| ~ 3), E_pi[feature] likewise
+      CHECK(fast.chosen == ref.chosen);
+      CHECK((fast.log_prob - ref.log_prob).cwiseAbs().maxCoeff() < 5e-6);
+      CHECK((fast.mean_feature - ref.mean_feature).cwiseAbs().maxCoeff() < 1e-5);
+      for (int k = 0; k < 300; k += 11) CHECK((fast.chosen.row(0).array() != k).all());  // never impossible
+      // slots over a minibatch [2, 6) of coefficients that do not sum to zero, with and without the mean term
+      const RowMatrixXd coef = random_matrix(60, 8, 40 + step).cast<double>();
+      for (bool with_mean : {true, false}) {
+        Eigen::MatrixXd slots_fast, slots_ref;
+        policy_slots_cpu(t, fast, coef, 2, 6, with_mean, slots_fast);
+        policy_slots_ref(t, ref, coef, 2, 6, with_mean, slots_ref);
+        REQUIRE(slots_fast.rows() == t.block_size());
+        REQUIRE(slots_fast.cols() == 60);
+        CHECK((slots_fast - slots_ref).cwiseAbs().maxCoeff() < 1e-4);
+      }
+    }
+    // pi_ref exactly at a zero offset (tabular prompt 5), as Policy::log_probs
+    if (tabular) {
+      PolicyPass given;
+      given.chosen = IndexMatrix::Constant(60, 1, 4);
+      policy_pass_cpu(t, w.theta(true), {0, 0, 0, false}, given);
+      CHECK(given.log_prob(5, 0) == w.log_ref(5, 4));
+    }
+    const int threads = omp_get_max_threads();
+    PolicyPass one, two;
+    omp_set_num_threads(1);
+    policy_pass_cpu(t, w.theta(tabular), {8, 11, 5, true}, one);
+    omp_set_num_threads(2);
+    policy_pass_cpu(t, w.theta(tabular), {8, 11, 5, true}, two);
+    omp_set_num_threads(threads);
+    CHECK(one.chosen == two.chosen);
+    CHECK(one.log_prob == two.log_prob);
+    CHECK(one.mean_feature == two.mean_feature);
   }
-  const int threads = omp_get_max_threads();
-  Eigen::VectorXd one, two;
-  omp_set_num_threads(1);
-  pg_rloo_gradient_cpu(w.input(0.1), w.theta, 5, one);
-  omp_set_num_threads(2);
-  pg_rloo_gradient_cpu(w.input(0.1), w.theta, 5, two);
-  omp_set_num_threads(threads);
-  CHECK(one == two);
 }

@@ -2,8 +2,8 @@
 // the backend is chosen: `auto`, `cuda` without a device, the CLI's exit code.
 // Contract: float32 tolerances |cuda - ref| <= tol_abs + tol_rel * |ref|, the same as the CPU's in
 // test_backend.cpp: mlp 1e-5 + 1e-5 |ref| (float products over <= 64 inputs); bon 1e-9 + 1e-12 |ref| (double
-// sums of float values); pg_rloo_gradient against its double reference 1e-12 + 1e-9 |ref| (double products and
-// sums, the same samples); bon_sweep 1e-4 + 1e-4 |ref| (float scoring may order a near-tie differently); tilt kl
+// sums of float values); policy_pass / policy_slots against their double references 1e-12 + 1e-9 |ref| (double
+// products and sums, the same draws); bon_sweep 1e-4 + 1e-4 |ref| (float scoring may order a near-tie differently); tilt kl
 // and entropy 2e-4 + 1e-4 |ref|, ess and expectations 1e-4 + 1e-4 |ref| (float exponentials and sums, double where
 // the KL is small). With no usable CUDA device (or a build without CUDA) every
 // parity case says "skipped: no CUDA device (why)" and returns: it neither fails nor passes silently.
@@ -181,44 +181,50 @@ TEST_CASE("cuda bon_sweep (device draws, scoring, segmented sort) matches the cp
 
 namespace {
 
-// a small W3 world: 50 prompts x 40 candidates in 6 dimensions, a policy already moved off pi_ref
-struct PgCase {
-  RowMatrixXf features = random_matrix(50 * 40, 6, 20), proxy = random_matrix(50, 40, 21);
+// a small categorical world: 50 prompts x 40 candidates in 6 dimensions, policies already moved off pi_ref
+// (the tabular one's prompt 3 left at pi_ref exactly)
+struct PolicyCase {
+  RowMatrixXf features = random_matrix(50 * 40, 6, 20);
   RowMatrixXd log_ref = RowMatrixXd(50, 40);
-  Eigen::VectorXd theta = Eigen::VectorXd::LinSpaced(6, -0.4, 0.6);
-  PgCase() {
+  Eigen::VectorXd log_linear_theta = Eigen::VectorXd::LinSpaced(6, -0.4, 0.6);
+  Eigen::VectorXd tabular_theta = random_matrix(1, 50 * 40, 22).cast<double>().transpose();
+  PolicyCase() {
     for (int p = 0; p < 50; ++p) {  // exactly normalized in double, and no impossible candidates
       log_ref.row(p) = random_matrix(1, 40, 100 + p).cast<double>();
       const double m = log_ref.row(p).maxCoeff();
       log_ref.row(p).array() -= m + std::log((log_ref.row(p).array() - m).exp().sum());
     }
+    tabular_theta.segment(3 * 40, 40).setZero();
   }
-  PgInput input(double kl_coef) const { return {&features, &log_ref, &proxy, 8, kl_coef, 5}; }
 };
 
 }  // namespace
 
-TEST_CASE("pg_rloo_gradient: cpu is deterministic and zero when every candidate earns the same") {
-  PgCase c;
-  Eigen::VectorXd a, b;
-  pg_rloo_gradient(Backend::cpu, c.input(0.1), c.theta, 3, a);
-  pg_rloo_gradient(Backend::cpu, c.input(0.1), c.theta, 3, b);
-  CHECK(a == b);
-  CHECK(a.norm() > 0.0);
-  c.proxy.setConstant(0.7f);  // equal rewards: every leave-one-out advantage is 0
-  pg_rloo_gradient(Backend::cpu, c.input(0.0), c.theta, 3, a);
-  CHECK(a.cwiseAbs().maxCoeff() < 1e-15);
-}
-
-TEST_CASE("cuda pg_rloo_gradient (device sampling, rewards, advantages) matches the double reference") {
+TEST_CASE("cuda policy_pass and policy_slots (device draws, log pi, E_pi[feature], slots) match the double reference") {
   if (!cuda_or_skip()) return;
-  const PgCase c;
-  for (int step : {0, 3, 17}) {
-    Eigen::VectorXd fast, ref;
-    pg_rloo_gradient(Backend::cuda, c.input(0.1), c.theta, step, fast);
-    pg_rloo_gradient_ref(c.input(0.1), c.theta, step, ref);
-    REQUIRE(fast.size() == ref.size());
-    for (int j = 0; j < ref.size(); ++j) CHECK(close(fast(j), ref(j), 1e-12, 1e-9));
+  const PolicyCase c;
+  for (bool tabular : {false, true}) {
+    INFO((tabular ? "tabular" : "log_linear"));
+    const PolicyTable t{&c.features, &c.log_ref, tabular, nullptr};
+    const Eigen::VectorXd& theta = tabular ? c.tabular_theta : c.log_linear_theta;
+    for (int step : {0, 3, 17}) {
+      PolicyPass fast, ref;
+      policy_pass(Backend::cuda, t, theta, {8, 5, step, true}, fast);  // the second call reuses the device table
+      policy_pass_ref(t, theta, {8, 5, step, true}, ref);
+      CHECK(fast.chosen == ref.chosen);
+      for (Eigen::Index i = 0; i < ref.log_prob.size(); ++i)
+        CHECK(close(fast.log_prob.data()[i], ref.log_prob.data()[i], 1e-12, 1e-9));
+      for (Eigen::Index i = 0; i < ref.mean_feature.size(); ++i)
+        CHECK(close(fast.mean_feature.data()[i], ref.mean_feature.data()[i], 1e-12, 1e-9));
+      const RowMatrixXd coef = random_matrix(50, 8, 30 + step).cast<double>();
+      Eigen::MatrixXd slots_fast, slots_ref;
+      policy_slots(Backend::cuda, t, fast, coef, 1, 7, true, slots_fast);
+      policy_slots_ref(t, ref, coef, 1, 7, true, slots_ref);
+      REQUIRE(slots_fast.size() == slots_ref.size());
+      for (Eigen::Index i = 0; i < slots_ref.size(); ++i)
+        CHECK(close(slots_fast.data()[i], slots_ref.data()[i], 1e-12, 1e-9));
+    }
+    CHECK(t.device != nullptr);
   }
 }
 

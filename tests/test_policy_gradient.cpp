@@ -1,7 +1,7 @@
 // test_policy_gradient.cpp — the trained policies (models/policy.h) and the policy_gradient optimizer.
 // Contract: gradients of log pi against central finite differences (1e-6 relative), normalization, theta = 0 is
-// pi_ref, the float training pass (candidate_pass) against the double log_probs, the one-walk draws against one
-// inverse CDF per uniform, the closed-form gaussian KL against Monte Carlo (4 standard errors); training runs
+// pi_ref, the backend's float training pass (policy_pass_cpu) against the double log_probs, the one-walk draws
+// against one inverse CDF per uniform, the closed-form gaussian KL against Monte Carlo (4 standard errors); training runs
 // in-process from YAML text (expand_sweep_text + run_point) on small worlds with a noisy proxy (no proxy
 // training): the proxy rises, KL penalties and the adaptive controller hold KL, max_kl stops, no row beats the
 // exact KL-constrained optimum, rows are identical at 1 and 2 threads. Fixed seeds; about 5 s in Release.
@@ -16,6 +16,7 @@
 
 #include "models/policy.h"
 #include "models/worlds/registry.h"
+#include "sim/numeric/cdf_walk.h"
 #include "sim/optimizers/optimizer.h"
 #include "test_helpers.h"
 
@@ -128,7 +129,7 @@ TEST_CASE("policy: log_probs are normalized; theta = 0 is pi_ref with KL 0") {
   CHECK(policy.log_prob(s) == doctest::Approx(policy.log_ref(s)).epsilon(1e-14));
 }
 
-TEST_CASE("policy: candidate_pass agrees with log_probs to float rounding; exactly pi_ref at theta = 0") {
+TEST_CASE("policy: the backend's training pass agrees with log_probs to float rounding; exactly pi_ref at theta = 0") {
   WorldConfig c;
   c.type = "categorical";
   c.dim = 9;
@@ -140,17 +141,21 @@ TEST_CASE("policy: candidate_pass agrees with log_probs to float rounding; exact
   for (const char* kind : {"tabular", "log_linear"}) {
     INFO(kind);
     Policy policy(cat, kind, false);
-    CandidatePass pass;
-    policy.candidate_pass(1, pass);
-    CHECK(pass.log_probs == cat.candidates()->log_ref.row(1).transpose());
+    // every candidate "chosen" once per prompt, so the pass's log-probabilities are the whole distribution
+    PolicyPass pass;
+    pass.chosen.resize(c.prompts, c.candidates);
+    for (int p = 0; p < c.prompts; ++p)
+      for (int k = 0; k < c.candidates; ++k) pass.chosen(p, k) = k;
+    PolicyPassRequest request;
+    request.mean_feature = true;
+    policy_pass_cpu(policy.table(), policy.theta(), request, pass);
+    CHECK(pass.log_prob.row(1).transpose() == cat.candidates()->log_ref.row(1).transpose());
     policy.set_theta(random_theta(policy.parameters(), 5, 0.8));
+    policy_pass_cpu(policy.table(), policy.theta(), request, pass);
     for (int p = 0; p < cat.prompts(); ++p) {
-      policy.candidate_pass(p, pass);
       const Eigen::VectorXd lp = policy.log_probs(p), pi = lp.array().exp();
       // float offsets (|phi theta| up to ~10 here) and exponentials: ~1e-6 absolute in log pi
-      CHECK((pass.log_probs - lp).cwiseAbs().maxCoeff() < 2e-5);
-      CHECK((pass.probs - pi).cwiseAbs().maxCoeff() < 1e-6);
-      CHECK(pass.probs.sum() == doctest::Approx(1.0).epsilon(1e-6));
+      CHECK((pass.log_prob.row(p).transpose() - lp).cwiseAbs().maxCoeff() < 2e-5);
       // E_pi[d logit / d theta]: pi itself (tabular) or phi^T pi
       Eigen::VectorXd mean = pi;
       if (policy.kind() == Policy::Kind::log_linear)
@@ -158,12 +163,12 @@ TEST_CASE("policy: candidate_pass agrees with log_probs to float rounding; exact
                    .cast<double>()
                    .transpose() *
                pi;
-      CHECK((pass.mean_feature - mean).cwiseAbs().maxCoeff() < 1e-5);
+      CHECK((pass.mean_feature.col(p) - mean).cwiseAbs().maxCoeff() < 1e-5);
     }
   }
 }
 
-TEST_CASE("policy: draw_candidates is the inverse CDF of each uniform, in draw order") {
+TEST_CASE("draw_candidates is the inverse CDF of each uniform, in draw order") {
   // 300 candidates: every third impossible, one holding half the mass
   Eigen::VectorXd pi(300);
   for (int k = 0; k < 300; ++k) pi(k) = k % 3 == 0 ? 0.0 : 1.0 + (k % 7);
@@ -171,7 +176,7 @@ TEST_CASE("policy: draw_candidates is the inverse CDF of each uniform, in draw o
   pi /= pi.sum();
   std::vector<int> drawn(64);
   CounterRng rng(3, 4, 5), again(3, 4, 5);
-  Policy::draw_candidates(pi, rng, drawn);
+  draw_candidates(pi, rng, drawn);
   for (int i = 0; i < 64; ++i) {
     const double u = again.uniform();
     double cumulative = 0.0;
@@ -182,7 +187,7 @@ TEST_CASE("policy: draw_candidates is the inverse CDF of each uniform, in draw o
   }
 }
 
-TEST_CASE("policy: draw_candidates never returns an impossible candidate, even past the end of the CDF") {
+TEST_CASE("draw_candidates never returns an impossible candidate, even past the end of the CDF") {
   // the sums' rounding (or u = 1) can leave u at or past the last cumulative value; the last candidates are
   // impossible, and these pi sum to 0.6 so that every u >= 0.6 lands past the end
   Eigen::VectorXd pi = Eigen::VectorXd::Zero(20);
@@ -190,7 +195,7 @@ TEST_CASE("policy: draw_candidates never returns an impossible candidate, even p
   pi(11) = 0.4;
   std::vector<int> drawn(256);
   CounterRng rng(5, 6, 7);
-  Policy::draw_candidates(pi, rng, drawn);
+  draw_candidates(pi, rng, drawn);
   int past_end = 0;
   for (const int k : drawn) {
     CHECK((k == 3 || k == 11));

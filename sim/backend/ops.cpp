@@ -40,10 +40,19 @@ void bon_sweep(Backend b, const BonSweepInput& in, Eigen::MatrixXd& out) {
   }
 }
 
-void pg_rloo_gradient(Backend b, const PgInput& in, const Eigen::VectorXd& theta, int step, Eigen::VectorXd& grad) {
+void policy_pass(Backend b, const PolicyTable& t, const Eigen::VectorXd& theta, const PolicyPassRequest& r,
+                 PolicyPass& out) {
   switch (b) {
-    case Backend::cpu: return pg_rloo_gradient_cpu(in, theta, step, grad);
-    case Backend::cuda: return pg_rloo_gradient_cuda(in, theta, step, grad);
+    case Backend::cpu: return policy_pass_cpu(t, theta, r, out);
+    case Backend::cuda: return policy_pass_cuda(t, theta, r, out);
+  }
+}
+
+void policy_slots(Backend b, const PolicyTable& t, const PolicyPass& pass, const RowMatrixXd& coef, int first, int last,
+                  bool with_mean, Eigen::MatrixXd& slots) {
+  switch (b) {
+    case Backend::cpu: return policy_slots_cpu(t, pass, coef, first, last, with_mean, slots);
+    case Backend::cuda: return policy_slots_cuda(t, pass, coef, first, last, with_mean, slots);
   }
 }
 

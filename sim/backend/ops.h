@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -66,25 +67,57 @@ void bon_sweep_cuda(const BonSweepInput& in, Eigen::MatrixXd& out);
 // bon_sweep_cpu's ranking of one pool: values (N x 2) = gold and proxy in ascending proxy order, ties by index
 void rank_by_proxy_cpu(const Eigen::VectorXf& gold, const Eigen::VectorXf& proxy, Eigen::MatrixXf& values);
 
-// one RLOO policy-gradient step of the categorical log-linear policy pi(k|p) ∝ pi_ref(k|p) exp(theta . phi[p,k])
-// (BENCHMARKS.md's W3; the engine's rloo with the k1 KL estimate in the reward, no whitening or clipping): per
-// prompt, num_generations candidates drawn by inverse CDF on the uniforms of CounterRng(seed, policy_samples,
-// step, p), reward proxy(p, k) - kl_coef (log pi(k|p) - log pi_ref(k|p)), advantage the reward minus the mean of
-// the group's others; grad (length d) = the gradient of -mean(advantage * log pi) over all samples, summed in
-// double. The reference computes in double throughout; the cpu op takes float products and exponentials (see
-// pg_cpu.cpp), the cuda op double products
-struct PgInput {
-  const RowMatrixXf* features = nullptr;  // P*K x d, row p*K + k is phi[p,k]
+// the categorical policies' training numerics (models/policy.h's tabular and log_linear, run by policy_gradient):
+// pi_theta(k|p) = softmax_k(log_ref(p, k) + offset(p, k)), offset = theta[p*K + k] (tabular) or theta . phi[p,k]
+// (log_linear). The algorithms (advantages, clipping, KL terms) stay in optimizers/; these ops are the passes over
+// the candidates. cpu: float feature products and exponentials, double logits and sums (agrees with
+// Policy::log_probs to float rounding); ref: double throughout; cuda: double products, float features. A prompt
+// whose offsets are all zero is pi_ref exactly (log pi = log_ref, no renormalization).
+struct PolicyTable {
+  const RowMatrixXf* features = nullptr;  // P*K x d, row p*K + k is phi[p,k] (read by log_linear only)
   const RowMatrixXd* log_ref = nullptr;   // P x K, normalized
-  const RowMatrixXf* proxy = nullptr;     // P x K
-  int num_generations = 8;                // >= 2
-  double kl_coef = 0.0;
-  std::uint64_t seed = 0;
+  bool tabular = false;
+  // the cuda backend's copy of features and log_ref, uploaded by the first cuda call and kept while any copy of
+  // this table lives: a run's feature table crosses to the device once, not per step
+  mutable std::shared_ptr<void> device;
+  int prompts() const { return static_cast<int>(log_ref->rows()); }
+  int candidates() const { return static_cast<int>(log_ref->cols()); }
+  int dim() const { return static_cast<int>(features->cols()); }
+  // the parameters prompt p's distribution reads: theta[block_first(p), + block_size())
+  int block_size() const { return tabular ? candidates() : dim(); }
+  int block_first(int p) const { return tabular ? p * candidates() : 0; }
+  int parameters() const { return tabular ? prompts() * candidates() : dim(); }
 };
-void pg_rloo_gradient(Backend b, const PgInput& in, const Eigen::VectorXd& theta, int step, Eigen::VectorXd& grad);
-void pg_rloo_gradient_ref(const PgInput& in, const Eigen::VectorXd& theta, int step, Eigen::VectorXd& grad);
-void pg_rloo_gradient_cpu(const PgInput& in, const Eigen::VectorXd& theta, int step, Eigen::VectorXd& grad);
-void pg_rloo_gradient_cuda(const PgInput& in, const Eigen::VectorXd& theta, int step, Eigen::VectorXd& grad);
+using IndexMatrix = Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+struct PolicyPassRequest {
+  int draws = 0;  // > 0: draw this many per prompt into out.chosen; 0: out.chosen is given (P x G)
+  std::uint64_t seed = 0;
+  int step = 0;                // draws use the uniforms of CounterRng(seed, policy_samples, step, p)
+  bool mean_feature = false;   // also fill out.mean_feature
+};
+struct PolicyPass {
+  IndexMatrix chosen;             // P x G candidates, drawn (numeric/cdf_walk.h's draw_candidates on pi) or given
+  RowMatrixXd log_prob;           // P x G: log pi_theta(chosen(p, i) | p)
+  Eigen::MatrixXd mean_feature;   // block_size x P: column p is E_pi[d logit(k|p) / d theta[block]]
+};
+void policy_pass(Backend b, const PolicyTable& t, const Eigen::VectorXd& theta, const PolicyPassRequest& r,
+                 PolicyPass& out);
+void policy_pass_ref(const PolicyTable& t, const Eigen::VectorXd& theta, const PolicyPassRequest& r, PolicyPass& out);
+void policy_pass_cpu(const PolicyTable& t, const Eigen::VectorXd& theta, const PolicyPassRequest& r, PolicyPass& out);
+void policy_pass_cuda(const PolicyTable& t, const Eigen::VectorXd& theta, const PolicyPassRequest& r, PolicyPass& out);
+
+// the gradient of sum_i coef(p, i) log pi_theta(chosen(p, i) | p) per prompt, over columns [first, last) of a
+// pass: slots (block_size x P) column p = sum_i coef(p, i) d logit(chosen(p, i)|p) / d theta[block] (e_k or
+// phi[p,k], accumulated in i order in double), minus (sum_i coef(p, i)) pass.mean_feature.col(p) when with_mean
+// (left out by a caller whose coefficients sum to zero)
+void policy_slots(Backend b, const PolicyTable& t, const PolicyPass& pass, const RowMatrixXd& coef, int first, int last,
+                  bool with_mean, Eigen::MatrixXd& slots);
+void policy_slots_ref(const PolicyTable& t, const PolicyPass& pass, const RowMatrixXd& coef, int first, int last,
+                      bool with_mean, Eigen::MatrixXd& slots);
+void policy_slots_cpu(const PolicyTable& t, const PolicyPass& pass, const RowMatrixXd& coef, int first, int last,
+                      bool with_mean, Eigen::MatrixXd& slots);
+void policy_slots_cuda(const PolicyTable& t, const PolicyPass& pass, const RowMatrixXd& coef, int first, int last,
+                       bool with_mean, Eigen::MatrixXd& slots);
 
 // the exact KL-regularized optimum pi_beta(k|p) ∝ pi_ref(k|p) exp(proxy(p,k) / beta) for every prompt and beta.
 // Inputs are P x K (row-major) views — of Eigen matrices, or of memory owned elsewhere (a numpy array) without a

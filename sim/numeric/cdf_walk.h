@@ -1,6 +1,6 @@
 // cdf_walk.h — draws of candidates by inverse CDF for a batch of sorted targets: one walk of the cumulative
-// weights, shared by the engine's policy (Policy::draw_candidates, Policy::candidate_pass) and the policy-gradient
-// op (pg_cpu); and the float weights exp(logits - max) they both draw from.
+// weights, shared by the policy's draws (models/policy.cpp) and the policy ops (backend/*/policy_*.cpp); and the
+// float weights exp(logits - max) the CPU training pass normalizes.
 // Contract: targets are (x, draw index) sorted by x, in the weights' units (a uniform times their sum); weights
 // are >= 0 (0: impossible). Draw i gets the k with w[0] + ... + w[k-1] <= x < w[0] + ... + w[k], the sums taken
 // in double in a fixed order (eight candidates at a time while their block ends at or below x), so the result
@@ -8,11 +8,15 @@
 // takes the last candidate of positive weight, never an impossible one.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <span>
 #include <utility>
+#include <vector>
 
 #include <Eigen/Dense>
+
+#include "sim/numeric/philox_hd.h"
 
 namespace goodhart {
 
@@ -53,6 +57,17 @@ void walk_cdf(const Weight* w, int K, std::span<const std::pair<double, int>> ta
     while (c > 0 && !(at(c) > 0.0)) --c;
     chosen[i] = c;
   }
+}
+
+// candidates.size() draws from pi (K probabilities), draw i the first k whose cumulative pi exceeds the i-th
+// rng.uniform() (else the last possible one): the uniforms sorted, then one walk of the CDF
+inline void draw_candidates(const Eigen::VectorXd& pi, CounterRng& rng, std::span<int> candidates) {
+  thread_local std::vector<std::pair<double, int>> draws;  // (uniform, draw index), sorted
+  const int n = static_cast<int>(candidates.size()), K = static_cast<int>(pi.size());
+  draws.resize(n);
+  for (int i = 0; i < n; ++i) draws[i] = {rng.uniform(), i};
+  std::sort(draws.begin(), draws.end());
+  walk_cdf(pi.data(), K, draws, candidates);
 }
 
 }  // namespace goodhart

@@ -36,13 +36,13 @@
 //   rows        at step 0, every eval_every steps and at the final step (no duplicate), param_name "step",
 //               param = step = the number of steps taken, kl_coef = the coefficient the step's batch used (the
 //               initial one at step 0); see policy_eval.h for the metrics.
-//   precision   categorical: sampling and gradients from Policy::candidate_pass (float feature products and
-//               exponentials, double sums); evaluations from Policy::log_probs (double). Without whitening a
-//               step's first update (at the sampling theta) is computed in the sampling pass, prompt by prompt.
+//   backend     categorical: sampling, log-probabilities and gradients are the backend ops policy_pass and
+//               policy_slots (sim/backend/ops.h) on ctx.backend, the same names on cpu and cuda; the algorithms
+//               (rewards, advantages, clipping, KL terms) are here, once. A step's first update runs at the
+//               sampling theta, so it reuses the sampling pass. Evaluations from Policy::log_probs (double).
+//   precision   cpu: float feature products and exponentials, double sums; cuda: double products.
 //   threads     per-prompt work in OpenMP loops (parallel only above a work threshold) writing per-prompt slots,
 //               summed in prompt order: rows are byte-identical at any thread count.
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -96,27 +96,14 @@ double kl_estimate_derivative(Estimator e, double lr) {
   return 1.0;
 }
 
-// a parallel loop only where a step has enough work: a training run opens a few regions per step, and tiny
-// regions cost more than they save (far more on a loaded machine, where a barrier can wait a time slice).
-// Results never depend on it (per-prompt slots either way).
+// a parallel loop only where a step has enough work (results never depend on it: per-prompt slots either way)
 bool worth_threads(double work) { return work > 65536.0; }
-
-// in a parallel region, body(p) for the calling thread's prompts: a fixed contiguous range per thread, the same
-// every step so that its prompts' features stay in its core's cache, walked backwards on odd steps so that the
-// prompts it touched last come first (a static split: the sampling pass costs the same for every prompt)
-template <class Body>
-void for_own_prompts(int P, int step, Body&& body) {
-  const int threads = omp_get_num_threads(), id = omp_get_thread_num();
-  const int lo = static_cast<int>(static_cast<long long>(P) * id / threads);
-  const int hi = static_cast<int>(static_cast<long long>(P) * (id + 1) / threads);
-  for (int n = lo; n < hi; ++n) body(step % 2 ? lo + hi - 1 - n : n);
-}
 
 // one step's samples, sample n = p * G + i
 struct Batch {
   std::vector<Response> samples;
   Eigen::VectorXd reward, log_old, log_ref, advantage;
-  Eigen::MatrixXd first_update;  // fused_first_update: column p is prompt p's block of the first update's gradient
+  PolicyPass pass;  // categorical: the sampling pass (draws, log pi at the sampling theta, E_pi[feature])
 };
 
 struct Trainer {
@@ -131,14 +118,11 @@ struct Trainer {
   EarlyStopping early;
   const bool clipped = algorithm == Algorithm::ppo || algorithm == Algorithm::grpo;
   const int minibatches = clipped ? opt.num_mini_batches : 1, epochs = clipped ? opt.num_ppo_epochs : 1;
-  // the first update of a step (samples [0, G / minibatches) of every group) runs at the sampling theta. In the
-  // categorical world without whitening each group's advantages are its own, so that update's per-prompt
-  // gradients are computed in the sampling pass while the prompt's features are in cache
-  const bool fused_first_update = ctx.candidates && !opt.whiten_rewards;
-  // ... and there every coefficient is -A / count (ppo's ratio is 1): over whole groups the advantages of rloo,
-  // ppo and grpo sum to zero, so the E_pi[feature] term drops out unless the KL is in the loss
-  const bool first_update_sums_to_zero =
-      algorithm != Algorithm::reinforce && minibatches == 1 && opt.kl_in == "reward";
+  // the first update of a step (samples [0, G / minibatches) of every group) runs at the sampling theta and
+  // reuses the sampling pass. Without whitening, over whole groups, with the KL in the reward, the advantages of
+  // rloo, ppo and grpo sum to zero within each group, so its E_pi[feature] term drops out and is not computed
+  const bool first_update_sums_to_zero = !opt.whiten_rewards && algorithm != Algorithm::reinforce &&
+                                         minibatches == 1 && opt.kl_in == "reward";
 
   Trainer(const PolicyGradientConfig& o, const OptimizerContext& c)
       : opt(o), ctx(c), policy(c.world, o.policy, o.learn_scale), algorithm(parse_algorithm(o.algorithm)),
@@ -151,8 +135,7 @@ struct Trainer {
     return opt.reward_clip > 0 ? std::clamp(r, -opt.reward_clip, opt.reward_clip) : r;
   }
 
-  // draw G samples per prompt from the current policy, with rewards and log-probabilities (and, fused, the
-  // group's advantages and the first update's gradient)
+  // draw G samples per prompt from the current policy, with rewards and log-probabilities
   Batch sample(int t) const {
     Batch b;
     const Eigen::Index N = static_cast<Eigen::Index>(P) * G;
@@ -160,62 +143,45 @@ struct Trainer {
     b.reward.resize(N);
     b.log_old.resize(N);
     b.log_ref.resize(N);
-    Eigen::VectorXd mean, scale;
-    if (!ctx.candidates) {
-      mean = policy.mean();
-      scale = policy.scale();
-    }
-    if (fused_first_update) {
-      b.advantage.resize(N);
-      b.first_update.resize(policy.block_size(), P);
-    }
-    const bool with_mean_feature = fused_first_update && !first_update_sums_to_zero;
-    const Candidates* candidates = ctx.world.candidates();
-    const double work = static_cast<double>(P) * (candidates ? candidates->count * (2.0 * ctx.world.dim() + G)
-                                                             : 16.0 * G * ctx.world.dim());
-#pragma omp parallel if (worth_threads(work))
-    {
-      CandidatePass pass;  // per thread
-      std::vector<int> chosen(G);
-      Eigen::VectorXd shaped(G);
-      for_own_prompts(P, t, [&](int p) {
-        const Eigen::Index first = static_cast<Eigen::Index>(p) * G;
-        if (ctx.candidates) {
-          // one pass over the prompt's features: log pi, pi (and E_pi[feature] where the first update needs it)
-          policy.candidate_pass(p, pass, with_mean_feature);
-          CounterRng rng(ctx.seed, Stream::policy_samples, static_cast<std::uint32_t>(t), p);
-          Policy::draw_candidates(pass.probs, rng, chosen);
-          for (int i = 0; i < G; ++i) {
-            const int k = chosen[i];
-            b.samples[first + i].prompt = p;
-            b.samples[first + i].candidate = k;
-            b.reward(first + i) = clip_reward(ctx.candidates->values[v_proxy](p, k));
-            b.log_old(first + i) = pass.log_probs(k);
-            b.log_ref(first + i) = candidates->log_ref(p, k);
-          }
-          if (fused_first_update) {
-            for (int i = 0; i < G; ++i) shaped(i) = shaped_reward(b, first + i);
-            group_advantages(shaped, b.advantage.segment(first, G));
-            categorical_slot(b, p, 0, G / minibatches, pass, !first_update_sums_to_zero, b.first_update.col(p));
-          }
-        } else {
-          Responses r;
-          draw_gaussian_policy_responses(ctx.world, mean, scale, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed,
-                                         p, stream_id(Stream::policy_samples), static_cast<std::uint32_t>(t) * P + p,
-                                         0, G, r);
-          Eigen::VectorXf proxy(G);
-          ctx.proxy.score(ctx.backend, r, proxy);
-          for (int i = 0; i < G; ++i) {
-            Response s;
-            s.prompt = p;
-            s.y = r.x.row(i).transpose().cast<double>();
-            b.reward(first + i) = clip_reward(proxy(i));
-            b.log_old(first + i) = policy.log_prob(s);
-            b.log_ref(first + i) = policy.log_ref(s);
-            b.samples[first + i] = std::move(s);
-          }
+    if (ctx.candidates) {
+      PolicyPassRequest request;
+      request.draws = G;
+      request.seed = ctx.seed;
+      request.step = t;
+      request.mean_feature = !first_update_sums_to_zero;
+      policy_pass(ctx.backend, policy.table(), policy.theta(), request, b.pass);
+      const RowMatrixXd& log_ref = ctx.world.candidates()->log_ref;
+      for (int p = 0; p < P; ++p)
+        for (int i = 0; i < G; ++i) {
+          const Eigen::Index n = static_cast<Eigen::Index>(p) * G + i;
+          const int k = b.pass.chosen(p, i);
+          b.samples[n].prompt = p;
+          b.samples[n].candidate = k;
+          b.reward(n) = clip_reward(ctx.candidates->values[v_proxy](p, k));
+          b.log_old(n) = b.pass.log_prob(p, i);
+          b.log_ref(n) = log_ref(p, k);
         }
-      });
+      return b;
+    }
+    const Eigen::VectorXd mean = policy.mean(), scale = policy.scale();
+#pragma omp parallel for schedule(static) if (worth_threads(16.0 * P * G * ctx.world.dim()))
+    for (int p = 0; p < P; ++p) {
+      const Eigen::Index first = static_cast<Eigen::Index>(p) * G;
+      Responses r;
+      draw_gaussian_policy_responses(ctx.world, mean, scale, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed, p,
+                                     stream_id(Stream::policy_samples), static_cast<std::uint32_t>(t) * P + p, 0, G,
+                                     r);
+      Eigen::VectorXf proxy(G);
+      ctx.proxy.score(ctx.backend, r, proxy);
+      for (int i = 0; i < G; ++i) {
+        Response s;
+        s.prompt = p;
+        s.y = r.x.row(i).transpose().cast<double>();
+        b.reward(first + i) = clip_reward(proxy(i));
+        b.log_old(first + i) = policy.log_prob(s);
+        b.log_ref(first + i) = policy.log_ref(s);
+        b.samples[first + i] = std::move(s);
+      }
     }
     return b;
   }
@@ -241,9 +207,8 @@ struct Trainer {
     }
   }
 
-  // shaped rewards, whitening and advantages (fused: the sampling pass computed them)
+  // shaped rewards, whitening and advantages
   void advantages(Batch& b) const {
-    if (fused_first_update) return;
     const Eigen::Index N = b.reward.size();
     Eigen::VectorXd r(N);
     for (Eigen::Index n = 0; n < N; ++n) r(n) = shaped_reward(b, n);
@@ -272,54 +237,39 @@ struct Trainer {
     return c / count;
   }
 
-  // categorical: prompt p's block of the gradient of L over its samples [first, last) at the theta of `pass`,
-  // sum_i c_i d log pi(k_i) / d theta = sum_i c_i feature(k_i) - (sum_i c_i) E_pi[feature] (the last term left
-  // out where the c_i sum to zero)
-  void categorical_slot(const Batch& b, int p, int first, int last, const CandidatePass& pass, bool with_mean_term,
-                        Eigen::Ref<Eigen::VectorXd> slot) const {
-    const double count = static_cast<double>(P) * (last - first);
-    const Eigen::Index base = static_cast<Eigen::Index>(p) * G;
-    slot.setZero();
-    double coef_sum = 0.0;
-    for (int i = first; i < last; ++i) {
-      const int k = b.samples[base + i].candidate;
-      const double c = loss_coefficient(b, base + i, pass.log_probs(k), count);
-      policy.add_feature(p, k, c, slot);
-      coef_sum += c;
-    }
-    if (with_mean_term) slot -= coef_sum * pass.mean_feature;
-  }
-
-  // gradient of L over samples [first, last) of every prompt's group at the current theta (the fused first
-  // update: the slots of the sampling pass)
+  // gradient of L over samples [first, last) of every prompt's group at the current theta (the first update:
+  // at the sampling theta, from the sampling pass)
   Eigen::VectorXd gradient(const Batch& b, int first, int last, bool first_update) const {
-    Eigen::MatrixXd computed;
-    if (!(first_update && fused_first_update)) {
-      computed.resize(policy.block_size(), P);  // column p: prompt p's gradient block
-      const double count = static_cast<double>(P) * (last - first);
-      const double work = static_cast<double>(P) * ctx.world.dim() *
-                          (ctx.candidates ? 2.0 * ctx.world.candidates()->count : 4.0 * (last - first));
-#pragma omp parallel if (worth_threads(work))
-      {
-        CandidatePass pass;  // per thread
-#pragma omp for schedule(dynamic)
-        for (int p = 0; p < P; ++p) {
-          auto slot = computed.col(p);
-          if (ctx.candidates) {
-            policy.candidate_pass(p, pass);
-            categorical_slot(b, p, first, last, pass, true, slot);
-            continue;
-          }
-          slot.setZero();
-          const Eigen::Index base = static_cast<Eigen::Index>(p) * G;
-          for (int i = first; i < last; ++i) {
-            const Response& s = b.samples[base + i];
-            policy.add_grad_log_prob(s, loss_coefficient(b, base + i, policy.log_prob(s), count), slot);
-          }
+    const double count = static_cast<double>(P) * (last - first);
+    Eigen::MatrixXd slots;  // column p: prompt p's gradient block
+    if (ctx.candidates) {
+      PolicyPass current;
+      if (!first_update) {
+        current.chosen = b.pass.chosen;
+        PolicyPassRequest request;
+        request.mean_feature = true;
+        policy_pass(ctx.backend, policy.table(), policy.theta(), request, current);
+      }
+      const PolicyPass& pass = first_update ? b.pass : current;
+      RowMatrixXd coef = RowMatrixXd::Zero(P, G);
+      for (int p = 0; p < P; ++p)
+        for (int i = first; i < last; ++i)
+          coef(p, i) = loss_coefficient(b, static_cast<Eigen::Index>(p) * G + i, pass.log_prob(p, i), count);
+      policy_slots(ctx.backend, policy.table(), pass, coef, first, last, !(first_update && first_update_sums_to_zero),
+                   slots);
+    } else {
+      slots.resize(policy.block_size(), P);
+#pragma omp parallel for schedule(static) if (worth_threads(4.0 * P * ctx.world.dim() * (last - first)))
+      for (int p = 0; p < P; ++p) {
+        auto slot = slots.col(p);
+        slot.setZero();
+        const Eigen::Index base = static_cast<Eigen::Index>(p) * G;
+        for (int i = first; i < last; ++i) {
+          const Response& s = b.samples[base + i];
+          policy.add_grad_log_prob(s, loss_coefficient(b, base + i, policy.log_prob(s), count), slot);
         }
       }
     }
-    const Eigen::MatrixXd& slots = first_update && fused_first_update ? b.first_update : computed;
     // prompt order: disjoint blocks (tabular) or a fixed-order sum (shared parameters)
     Eigen::VectorXd grad = Eigen::VectorXd::Zero(policy.parameters());
     for (int p = 0; p < P; ++p) grad.segment(policy.block_first(p), policy.block_size()) += slots.col(p);

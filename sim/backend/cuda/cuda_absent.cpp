@@ -22,7 +22,10 @@ void bon_moments_cuda(const Eigen::MatrixXd&, const Eigen::MatrixXf&, Eigen::Mat
   throw std::runtime_error(not_built);
 }
 void bon_sweep_cuda(const BonSweepInput&, Eigen::MatrixXd&) { throw std::runtime_error(not_built); }
-void pg_rloo_gradient_cuda(const PgInput&, const Eigen::VectorXd&, int, Eigen::VectorXd&) {
+void policy_pass_cuda(const PolicyTable&, const Eigen::VectorXd&, const PolicyPassRequest&, PolicyPass&) {
+  throw std::runtime_error(not_built);
+}
+void policy_slots_cuda(const PolicyTable&, const PolicyPass&, const RowMatrixXd&, int, int, bool, Eigen::MatrixXd&) {
   throw std::runtime_error(not_built);
 }
 void tilt_sweep_cuda(const TiltInput&, std::span<const double>, TiltResult&) { throw std::runtime_error(not_built); }

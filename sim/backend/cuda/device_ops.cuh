@@ -44,21 +44,6 @@ DeviceMlpShape pack_mlp(const Mlp& f, std::vector<float>& params);
 void score_mlp_device(const DeviceMlpShape& shape, const float* params, const float* x, int rows, int x_stride,
                       float* out, cudaStream_t stream);
 
-// pg_rloo_gradient on device arrays: features P*K x d float, log_ref P x K double, proxy P x K float, theta d;
-// slots (P x d) receive each prompt's gradient, grad (d) their sum in prompt order
-struct PgDeviceArgs {
-  int prompts = 0, candidates = 0, dim = 0, num_generations = 0, step = 0;
-  double kl_coef = 0.0;
-  unsigned long long seed = 0;
-  const float* features = nullptr;
-  const double* log_ref = nullptr;
-  const float* proxy = nullptr;
-  const double* theta = nullptr;
-  double* slots = nullptr;
-  double* grad = nullptr;
-};
-void pg_rloo_gradient_device(const PgDeviceArgs& args, cudaStream_t stream);
-
 // out(g, j) = sum_i weights(g, i) * values(i, j): weights G x N and out G x V column-major double, values N x V
 // column-major float
 void bon_moments_device(const double* weights, const float* values, int groups, int pool, int value_count,
