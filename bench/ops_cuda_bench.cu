@@ -1,9 +1,9 @@
 // ops_cuda_bench.cu — Google Benchmark of the CUDA ops: on device-resident arrays (sim/backend/cuda/device_ops.cuh)
-// the fused tilt sweep at W2's shape, the fused MLP at W1's, best-of-n moments at W1's block shape; W3's sampling
-// pass through policy_pass_cuda (its table resident); and W1 whole through the bon_sweep_cuda op (draws, scoring, sort and moments on the device).
+// the fused tilt sweep at W2's shape, the fused MLP at W1's, best-of-n moments at W1's block shape; and W3's sampling
+// pass through policy_pass_cuda (its table resident).
 // Contract: kernel benchmarks time kernels only (inputs drawn on the device once, outside the timing) with
-// cudaEvents as Google Benchmark's manual time after one warm-up launch; bon_sweep and policy_pass time the whole op call
-// (it waits for its result) by the wall clock. Every benchmark reports items/s and bytes/s where they mean something,
+// cudaEvents as Google Benchmark's manual time after one warm-up launch; policy_pass times the whole op call (it waits for
+// its result) by the wall clock. Every benchmark reports items/s and bytes/s where they mean something,
 // the tilt also its % of the exp-throughput limit (SMs x 16 ex2 per clock x clock rate). Built only with the CUDA
 // backend (target goodhart_bench_cuda, cmake/cuda.cmake); without a usable device it says why and exits 1.
 #include <benchmark/benchmark.h>
@@ -159,29 +159,6 @@ void BM_policy_pass_cuda(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(double(P) * K * (d * 4 + 8) * state.iterations()));
 }
 BENCHMARK(BM_policy_pass_cuda)->Arg(4096)->UseManualTime()->Unit(benchmark::kMillisecond);
-
-// W1 whole: P prompts x N = 1024 gaussian responses in 32 dimensions, gold and proxy 32 -> 64 (tanh) -> 1, n = 1..N
-void BM_bon_sweep_cuda(benchmark::State& state) {
-  const int P = static_cast<int>(state.range(0)), N = 1024, d = 32, h = 64;
-  const auto random_mlp = [&](std::uint32_t seed) {
-    CounterRng rng(seed, Stream::gold_weights, 0);
-    return make_random_mlp(d, {h}, Activation::tanh, rng);
-  };
-  const Mlp gold = random_mlp(1), proxy = random_mlp(2);
-  const Eigen::VectorXd mean = Eigen::VectorXd::Zero(d), scale = Eigen::VectorXd::Ones(d);
-  const Eigen::MatrixXd weights = Eigen::MatrixXd::Constant(11, N, 1.0 / N);  // the time does not depend on them
-  const BonSweepInput in{&gold, &proxy, &mean, &scale, &weights, 7, 10, 0, P};
-  Eigen::MatrixXd out;
-  bon_sweep_cuda(in, out);  // warm-up: the allocator's pool, the sort's first launch
-  for (auto _ : state) {
-    const auto start = std::chrono::steady_clock::now();
-    bon_sweep_cuda(in, out);
-    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(double(P) * N * state.iterations()));
-  state.counters["samples_per_s"] = benchmark::Counter(double(P) * N * state.iterations(), benchmark::Counter::kIsRate);
-}
-BENCHMARK(BM_bon_sweep_cuda)->Arg(256)->Arg(4096)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

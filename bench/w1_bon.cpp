@@ -1,20 +1,23 @@
-// w1_bon.cpp — BENCHMARKS.md's W1 (bon-sweep) on the engine: P prompts, N = 1024 responses each drawn from
-// N(0, I_32) (the engine's sample_gaussian: row (seed, pool, prompt, sample) of sim/numeric/normal_draws.h), scored by
-// a gold and a proxy tanh MLP 32 -> 64 -> 1 (score_mlp), sorted by proxy, and the unbiased best-of-n means of gold
-// and proxy for n = 1, 2, 4, ..., N: all of it one call of the backend op bon_sweep (rank weights from
-// bon_rank_weights).
+// w1_bon.cpp — BENCHMARKS.md's W1 (bon-sweep) through the engine's optimizer (run_best_of_n, what `goodhart run`
+// executes): a gaussian world of P prompts, N = 1024 pi_ref responses per prompt drawn from N(0, I_32) (row (seed,
+// pool, prompt, sample) of sim/numeric/normal_draws.h), scored by a gold and a proxy tanh MLP 32 -> 64 -> 1 (the
+// backend's score_mlp), ranked by proxy, and the unbiased best-of-n estimates for n = 1, 2, 4, ..., N (the
+// backend's bon_moments), with the optimizer's other columns (win rate, squares, policy-pair agreement).
 // Contract: inputs from opts.seed only — gold MLP from CounterRng(seed, gold_weights, 0); proxy = gold's weights
 // plus 0.5 x those of an MLP from CounterRng(seed, proxy_init, 0) (a correlated, imperfect reward model).
-// The timed region is one bon_sweep over every prompt. Results: per n the mean over prompts of the best-of-n gold
-// and proxy and their standard errors over prompts. On the CPU backend an untimed run of the pieces (draw, score,
-// sort, moments) on a few prompts says where the time goes. The peers draw their own normals (the
-// responses are 128 MiB per 1024 prompts), so they agree statistically; --dump-responses dumps them for an
-// exact check at small scale.
+// The timed region is one run_best_of_n over every prompt. Results: per n the mean over prompts of the best-of-n
+// gold and proxy and their standard errors over prompts. --profile times the pieces (draw and gold, proxy,
+// moments) on a few prompts, one thread, untimed. The peers draw their own normals (the responses are 128 MiB per
+// 1024 prompts), so they agree statistically; --dump-responses dumps them for an exact check at small scale.
 #include <algorithm>
 #include <cmath>
 
 #include "bench/workloads.h"
+#include "models/gold.h"
+#include "models/proxy.h"
+#include "models/worlds/registry.h"
 #include "sim/numeric/normal_draws.h"
+#include "sim/optimizers/best_of_n.h"
 #include "sim/optimizers/optimizer.h"
 
 namespace goodhart::bench {
@@ -60,29 +63,29 @@ void dump_mlp(const std::filesystem::path& dir, const std::string& name, const M
   }
 }
 
-// where the time goes: the pieces of a bon_sweep on the CPU backend for `count` prompts, one thread (seconds)
-nlohmann::json profile_pieces(const W1Inputs& in, std::uint64_t seed, int count) {
-  double draw = 0, score = 0, sort = 0, moments = 0;
-  RowMatrixXf x(pool, dim);
-  Eigen::VectorXf gold(pool), proxy(pool);
-  Eigen::MatrixXf values(pool, 2);
+// where the time goes: the pieces of the engine's pool path for `count` prompts, one after another (seconds)
+nlohmann::json profile_pieces(const OptimizerContext& ctx, const Eigen::MatrixXd& weights, int count) {
+  double draw = 0, score = 0, moments = 0;
+  Responses r;
+  Eigen::VectorXf proxy(pool);
+  Eigen::MatrixXf values = Eigen::MatrixXf::Zero(pool, value_columns);
   Eigen::MatrixXd out;
   for (int p = 0; p < count; ++p) {
     auto t = std::chrono::steady_clock::now();
-    draw_pool(in.ref, seed, p, x);
+    draw_reference_responses(ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed, p,
+                             stream_id(Stream::pool), p, 0, pool, r);
     draw += seconds_since(t);
     t = std::chrono::steady_clock::now();
-    score_mlp_pair_cpu(in.gold, in.proxy, x, gold, proxy);
+    ctx.proxy.score(ctx.backend, r, proxy);
     score += seconds_since(t);
+    values.col(v_proxy) = proxy;
     t = std::chrono::steady_clock::now();
-    rank_by_proxy_cpu(gold, proxy, values);
-    sort += seconds_since(t);
-    t = std::chrono::steady_clock::now();
-    bon_moments_cpu(in.weights, values, out);
+    bon_moments(ctx.backend, weights, values, out);
     moments += seconds_since(t);
   }
-  return {{"prompts", count}, {"draw", draw}, {"score", score}, {"sort", sort}, {"moments", moments},
-          {"note", "the pieces of bon_sweep_cpu, one thread, untimed run"}};
+  return {{"prompts", count}, {"draw_and_gold", draw}, {"proxy", score}, {"moments", moments},
+          {"note", "the pieces of run_best_of_n's pool path (sorting and pair agreement not included), one "
+                   "thread, untimed run"}};
 }
 
 }  // namespace
@@ -90,7 +93,6 @@ nlohmann::json profile_pieces(const W1Inputs& in, std::uint64_t seed, int count)
 WorkloadReport run_w1(const WorkloadOptions& opts) {
   const int P = scaled_prompts(4096, opts.scale);
   const W1Inputs in = make_inputs(opts.seed);
-  const int G = static_cast<int>(in.grid.size());
   if (!opts.dump_inputs.empty()) {
     const auto dir = open_dump(opts, {{"workload", "w1"}, {"P", P}, {"N", pool}, {"d", dim}, {"hidden", hidden},
                                       {"n", in.grid}, {"seed", opts.seed}});
@@ -103,11 +105,35 @@ WorkloadReport run_w1(const WorkloadOptions& opts) {
       write_npy(dir / "responses.npy", x.data(), {P, pool, dim});
     }
   }
-  // every prompt in one bon_sweep call: the CPU backend runs a prompt per OpenMP task, CUDA one batch
-  const BonSweepInput sweep{&in.gold, &in.proxy, &in.ref.mean, &in.ref.scale, &in.weights,
-                            opts.seed, stream_id(Stream::pool), 0, P};
-  Eigen::MatrixXd estimates;
-  const auto run = [&] { bon_sweep(opts.backend, sweep, estimates); };
+  // the engine's gaussian world, gold and proxy holding W1's MLPs; no policy-pair agreement (not part of W1)
+  WorldConfig wc;
+  wc.type = "gaussian";
+  wc.dim = dim;
+  wc.prompts = P;
+  wc.seed = opts.seed;
+  const std::unique_ptr<const World> world = make_world(wc);
+  Gold gold;
+  gold.mlp = in.gold;
+  Proxy proxy;
+  proxy.members = {in.proxy};
+  for (int j = 0; j < dim; ++j) proxy.columns.push_back(j);
+  BestOfNConfig opt;
+  opt.pool = pool;
+  opt.n = in.grid;
+  Scenario scenario;
+  scenario.seed = opts.seed;
+  scenario.world = wc;
+  scenario.eval.accuracy_pairs = 0;
+  scenario.optimizers = {optimizer_config("best_of_n", opt)};
+  // the sorted gold of pi_ref draws that win rates read, drawn as the engine draws it (untimed: once per point)
+  Responses reference_draws;
+  draw_reference_responses(*world, gold, {}, opts.backend, opts.seed, World::any_prompt, stream_id(Stream::standardize),
+                           1, 0, scenario.eval.standardize_samples, reference_draws);
+  std::vector<float> reference(reference_draws.gold.data(), reference_draws.gold.data() + reference_draws.gold.size());
+  std::sort(reference.begin(), reference.end());
+  const OptimizerContext ctx{scenario, *world, gold, proxy, opts.backend, opts.seed, reference, nullptr};
+  std::vector<MetricRow> rows;
+  const auto run = [&] { rows = run_best_of_n(opt, ctx); };
   WorkloadReport r;
   r.seconds = time_repeats(opts, run);
   r.unit = "samples/s";
@@ -121,16 +147,15 @@ WorkloadReport run_w1(const WorkloadOptions& opts) {
   r.sizes = {{"P", P}, {"N", pool}, {"d", dim}, {"hidden", hidden}};
   // results: mean and standard error over prompts per n
   std::vector<double> gold_mean, gold_se, proxy_mean, proxy_se;
-  for (int c = 0; c < 2 * G; ++c) {
-    const Eigen::ArrayXd v = estimates.col(c).array();
-    const double mean = v.mean();
-    const double se = P > 1 ? std::sqrt((v - mean).square().sum() / (P - 1.0) / P) : 0.0;
-    (c < G ? gold_mean : proxy_mean).push_back(mean);
-    (c < G ? gold_se : proxy_se).push_back(se);
+  for (const MetricRow& row : rows) {
+    gold_mean.push_back(row.gold_mean);
+    gold_se.push_back(row.gold_se);
+    proxy_mean.push_back(row.proxy_mean);
+    proxy_se.push_back(row.proxy_se);
   }
   r.results = {{"n", in.grid}, {"gold_mean", gold_mean}, {"gold_se", gold_se}, {"proxy_mean", proxy_mean},
                {"proxy_se", proxy_se}};
-  if (opts.profile && opts.backend == Backend::cpu) r.profile = profile_pieces(in, opts.seed, std::min(P, 64));
+  if (opts.profile) r.profile = profile_pieces(ctx, in.weights, std::min(P, 64));
   return r;
 }
 

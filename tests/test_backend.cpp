@@ -56,45 +56,6 @@ TEST_CASE("score_mlp: cpu matches the double reference (tanh and relu, linear)")
   }
 }
 
-TEST_CASE("score_mlp_pair: cpu matches the double reference for both (one pass or two; unequal inputs)") {
-  const RowMatrixXf x = random_matrix(300, 12, 1);  // 300 rows: the one-pass scorer's chunks and a partial one
-  struct Pair {
-    int inputs_f, inputs_g;
-    std::vector<int> hidden_f, hidden_g;
-    Activation act_f, act_g;
-  };
-  const std::vector<Pair> pairs = {{12, 12, {64}, {64}, Activation::tanh, Activation::tanh},
-                                   {12, 9, {16}, {40}, Activation::relu, Activation::relu},
-                                   {10, 12, {64}, {64}, Activation::tanh, Activation::relu},  // two passes
-                                   {12, 12, {32, 16}, {}, Activation::tanh, Activation::tanh}};
-  for (const Pair& c : pairs) {
-    CounterRng rng_f(7, 3, 0), rng_g(7, 3, 1);
-    const Mlp f = make_random_mlp(c.inputs_f, c.hidden_f, c.act_f, rng_f);
-    const Mlp g = make_random_mlp(c.inputs_g, c.hidden_g, c.act_g, rng_g);
-    Eigen::VectorXf fast_f(300), fast_g(300), ref_f(300), ref_g(300);
-    score_mlp_pair_cpu(f, g, x, fast_f, fast_g);
-    score_mlp_ref(f, x, ref_f);
-    score_mlp_ref(g, x, ref_g);
-    for (int i = 0; i < 300; ++i) {
-      check_close(fast_f(i), ref_f(i), 1e-5, 1e-5);
-      check_close(fast_g(i), ref_g(i), 1e-5, 1e-5);
-    }
-  }
-}
-
-TEST_CASE("rank_by_proxy: ascending proxy, ties (and -0 with +0) by index, gold follows") {
-  Eigen::VectorXf proxy(7), gold(7);
-  proxy << 0.5f, -1.0f, 0.0f, 0.5f, -0.0f, -3e38f, 2.0f;
-  gold << 0, 1, 2, 3, 4, 5, 6;
-  Eigen::MatrixXf values;
-  rank_by_proxy_cpu(gold, proxy, values);
-  const std::vector<float> order = {5, 1, 2, 4, 0, 3, 6};
-  for (int r = 0; r < 7; ++r) {
-    CHECK(values(r, 0) == order[r]);
-    CHECK(values(r, 1) == proxy(static_cast<int>(order[r])));
-  }
-}
-
 TEST_CASE("bon_moments: cpu matches the double reference") {
   const RowMatrixXf w = random_matrix(5, 200, 2).cwiseAbs();
   const Eigen::MatrixXd weights = w.cast<double>();

@@ -3,10 +3,9 @@
 // Contract: float32 tolerances |cuda - ref| <= tol_abs + tol_rel * |ref|, the same as the CPU's in
 // test_backend.cpp: mlp 1e-5 + 1e-5 |ref| (float products over <= 64 inputs); bon 1e-9 + 1e-12 |ref| (double
 // sums of float values); policy_pass / policy_slots against their double references 1e-12 + 1e-9 |ref| (double
-// products and sums, the same draws); bon_sweep 1e-4 + 1e-4 |ref| (float scoring may order a near-tie differently); tilt kl
-// and entropy 2e-4 + 1e-4 |ref|, ess and expectations 1e-4 + 1e-4 |ref| (float exponentials and sums, double where
-// the KL is small). With no usable CUDA device (or a build without CUDA) every
-// parity case says "skipped: no CUDA device (why)" and returns: it neither fails nor passes silently.
+// products and sums, the same draws); tilt kl and entropy 2e-4 + 1e-4 |ref|, ess and expectations 1e-4 + 1e-4
+// |ref| (float exponentials and sums, double where the KL is small). With no usable CUDA device (or a build without
+// CUDA) every parity case says "skipped: no CUDA device (why)" and returns: it neither fails nor passes silently.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -118,65 +117,6 @@ TEST_CASE("cuda bon_moments matches the reference on a sorted pool with ties") {
   tiny << 1.0f, 0.0f, 2.0f, -1.0f;  // gold in proxy order .1, .3, .5, .9
   bon_moments(Backend::cuda, bon_rank_weights({2}, 4), tiny, fast);
   CHECK(fast(0, 0) == doctest::Approx(1.0 / 6.0).epsilon(1e-12));
-}
-
-namespace {
-
-// a small W1: 5 prompts from 3, pools of 256 in 8 dimensions, tanh MLPs 8 -> 16 -> 1
-struct SweepCase {
-  Mlp gold, proxy;
-  Eigen::VectorXd mean = Eigen::VectorXd::LinSpaced(8, -0.5, 0.5), scale = Eigen::VectorXd::Constant(8, 1.5);
-  Eigen::MatrixXd weights = bon_rank_weights({1, 2, 4, 16, 256}, 256);
-  SweepCase() {
-    CounterRng g(3, Stream::gold_weights, 0), q(3, Stream::proxy_init, 0);
-    gold = make_random_mlp(8, {16}, Activation::tanh, g);
-    proxy = make_random_mlp(8, {16}, Activation::tanh, q);
-  }
-  BonSweepInput input() const { return {&gold, &proxy, &mean, &scale, &weights, 11, stream_id(Stream::pool), 3, 5}; }
-};
-
-}  // namespace
-
-TEST_CASE("bon_sweep: cpu equals the gaussian world's draws, the reference scorer and bon_moments_ref composed") {
-  const SweepCase c;
-  Eigen::MatrixXd fast;
-  bon_sweep(Backend::cpu, c.input(), fast);
-  WorldConfig wc;
-  wc.dim = 8;
-  wc.mean.assign(c.mean.data(), c.mean.data() + c.mean.size());
-  wc.scale.assign(c.scale.data(), c.scale.data() + c.scale.size());
-  const auto w = make_world(wc);
-  for (int p = 0; p < 5; ++p) {
-    ResponseDraws draws;
-    w->draw_reference(11, 3 + p, stream_id(Stream::pool), 3 + p, 0, 256, draws);
-    const RowMatrixXf& x = draws.x;
-    Eigen::VectorXf gold(256), proxy(256);
-    score_mlp_ref(c.gold, x, gold);
-    score_mlp_ref(c.proxy, x, proxy);
-    std::vector<int> order(256);
-    for (int i = 0; i < 256; ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](int a, int b) { return proxy(a) < proxy(b) || (proxy(a) == proxy(b) && a < b); });
-    Eigen::MatrixXf values(256, 2);
-    for (int i = 0; i < 256; ++i) values.row(i) << gold(order[i]), proxy(order[i]);
-    Eigen::MatrixXd ref;
-    bon_moments_ref(c.weights, values, ref);
-    for (int g = 0; g < 5; ++g) {
-      CHECK(close(fast(p, g), ref(g, 0), 1e-4, 1e-4));
-      CHECK(close(fast(p, 5 + g), ref(g, 1), 1e-4, 1e-4));
-    }
-  }
-}
-
-TEST_CASE("cuda bon_sweep (device draws, scoring, segmented sort) matches the cpu") {
-  if (!cuda_or_skip()) return;
-  const SweepCase c;
-  Eigen::MatrixXd fast, cpu;
-  bon_sweep(Backend::cuda, c.input(), fast);
-  bon_sweep(Backend::cpu, c.input(), cpu);
-  REQUIRE(fast.rows() == cpu.rows());
-  REQUIRE(fast.cols() == cpu.cols());
-  for (int p = 0; p < cpu.rows(); ++p)
-    for (int g = 0; g < cpu.cols(); ++g) CHECK(close(fast(p, g), cpu(p, g), 1e-4, 1e-4));
 }
 
 namespace {

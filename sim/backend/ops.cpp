@@ -33,13 +33,6 @@ void bon_moments(Backend b, const Eigen::MatrixXd& weights, const Eigen::MatrixX
   }
 }
 
-void bon_sweep(Backend b, const BonSweepInput& in, Eigen::MatrixXd& out) {
-  switch (b) {
-    case Backend::cpu: return bon_sweep_cpu(in, out);
-    case Backend::cuda: return bon_sweep_cuda(in, out);
-  }
-}
-
 void policy_pass(Backend b, const PolicyTable& t, const Eigen::VectorXd& theta, const PolicyPassRequest& r,
                  PolicyPass& out) {
   switch (b) {

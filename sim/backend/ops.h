@@ -34,38 +34,12 @@ void score_mlp(Backend b, const Mlp& f, const RowMatrixXf& x, Eigen::Ref<Eigen::
 void score_mlp_ref(const Mlp& f, const RowMatrixXf& x, Eigen::Ref<Eigen::VectorXf> out);
 void score_mlp_cpu(const Mlp& f, const RowMatrixXf& x, Eigen::Ref<Eigen::VectorXf> out);
 void score_mlp_cuda(const Mlp& f, const RowMatrixXf& x, Eigen::Ref<Eigen::VectorXf> out);
-// out_f = f(x) and out_g = g(x), as two score_mlp_cpu calls within float rounding, in one pass over x when both
-// have one hidden layer of the same activation (their hidden layers as one product); the CPU bon_sweep's scorer
-void score_mlp_pair_cpu(const Mlp& f, const Mlp& g, const RowMatrixXf& x, Eigen::Ref<Eigen::VectorXf> out_f,
-                        Eigen::Ref<Eigen::VectorXf> out_g);
-
 // best-of-n moments of one prompt's pool sorted ascending by proxy:
 // out(g, j) = sum_i weights(g, i) * values(i, j)   (weights: G x N rank weights; values: N x V columns)
 void bon_moments(Backend b, const Eigen::MatrixXd& weights, const Eigen::MatrixXf& values, Eigen::MatrixXd& out);
 void bon_moments_ref(const Eigen::MatrixXd& weights, const Eigen::MatrixXf& values, Eigen::MatrixXd& out);
 void bon_moments_cpu(const Eigen::MatrixXd& weights, const Eigen::MatrixXf& values, Eigen::MatrixXd& out);
 void bon_moments_cuda(const Eigen::MatrixXd& weights, const Eigen::MatrixXf& values, Eigen::MatrixXd& out);
-
-// best-of-n over freshly drawn gaussian pools, all steps in one call (BENCHMARKS.md's W1): for prompt first + p
-// (p < count), N = weights.cols() responses, response i drawn as the gaussian world draws it (row
-// (seed, stream, first + p, i) of sim/numeric/normal_draws.h: mean + scale * z in float), scored by gold and proxy,
-// ranked by proxy ascending (ties by index); out (count x 2G): out(p, g) the best-of-n gold and out(p, G + g) the
-// best-of-n proxy for rank weights row g (G x N, as bon_moments)
-struct BonSweepInput {
-  const Mlp* gold = nullptr;
-  const Mlp* proxy = nullptr;
-  const Eigen::VectorXd* mean = nullptr;   // length dim
-  const Eigen::VectorXd* scale = nullptr;  // length dim
-  const Eigen::MatrixXd* weights = nullptr;
-  std::uint64_t seed = 0;
-  std::uint32_t stream = 0;
-  int first = 0, count = 0;
-};
-void bon_sweep(Backend b, const BonSweepInput& in, Eigen::MatrixXd& out);
-void bon_sweep_cpu(const BonSweepInput& in, Eigen::MatrixXd& out);
-void bon_sweep_cuda(const BonSweepInput& in, Eigen::MatrixXd& out);
-// bon_sweep_cpu's ranking of one pool: values (N x 2) = gold and proxy in ascending proxy order, ties by index
-void rank_by_proxy_cpu(const Eigen::VectorXf& gold, const Eigen::VectorXf& proxy, Eigen::MatrixXf& values);
 
 // the categorical policies' training numerics (models/policy.h's tabular and log_linear, run by policy_gradient):
 // pi_theta(k|p) = softmax_k(log_ref(p, k) + offset(p, k)), offset = theta[p*K + k] (tabular) or theta . phi[p,k]

@@ -1,5 +1,5 @@
 // normal_draws.h — rows of gaussian draws in float: how every backend draws a response of the gaussian world
-// (models/worlds/gaussian.cpp, gaussian policies, bon_sweep).
+// (models/worlds/gaussian.cpp, gaussian policies).
 // Definition, row (seed, stream, a, b) of dim elements: block j (elements 4j .. 4j + 3) is Philox4x32-10 with
 // counter (a, b, j, seed >> 32) and key (seed, stream) — the j-th block CounterRng(seed, stream, a, b) would give.
 // Its words (w0, w1, w2, w3) make two Box-Muller pairs, (w0, w1) and (w2, w3): a pair (s, t) gives the radius

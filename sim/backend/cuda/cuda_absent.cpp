@@ -21,7 +21,6 @@ void score_mlp_cuda(const Mlp&, const RowMatrixXf&, Eigen::Ref<Eigen::VectorXf>)
 void bon_moments_cuda(const Eigen::MatrixXd&, const Eigen::MatrixXf&, Eigen::MatrixXd&) {
   throw std::runtime_error(not_built);
 }
-void bon_sweep_cuda(const BonSweepInput&, Eigen::MatrixXd&) { throw std::runtime_error(not_built); }
 void policy_pass_cuda(const PolicyTable&, const Eigen::VectorXd&, const PolicyPassRequest&, PolicyPass&) {
   throw std::runtime_error(not_built);
 }
