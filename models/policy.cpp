@@ -21,12 +21,11 @@
 #include <vector>
 
 #include "sim/numeric/cdf_walk.h"
+#include "sim/numeric/gaussian_density.h"
 
 namespace goodhart {
 
 namespace {
-
-constexpr double half_log_two_pi = 0.91893853320467274178;
 
 // log_softmax of a logit vector, by log-sum-exp
 Eigen::VectorXd log_softmax(Eigen::VectorXd logits) {
@@ -130,20 +129,11 @@ Eigen::VectorXd Policy::scale() const {
   return (ref_->scale.array() * theta_.tail(world_->dim()).array().exp()).matrix();
 }
 
-namespace {
-
-double gaussian_log_density(const Eigen::VectorXd& y, const Eigen::VectorXd& m, const Eigen::VectorXd& s) {
-  const Eigen::ArrayXd z = (y - m).array() / s.array();
-  return (-0.5 * z.square() - s.array().log() - half_log_two_pi).sum();
-}
-
-}  // namespace
-
 // every kind
 
 double Policy::log_prob(const Response& s) const {
   if (kind_ != Kind::mean_shift) return log_probs(s.prompt)(s.candidate);
-  return gaussian_log_density(s.y, mean(), scale());
+  return diagonal_gaussian_log_density(s.y, mean(), scale());
 }
 
 double Policy::log_ref(const Response& s) const { return world_->log_ref(s); }

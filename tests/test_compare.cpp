@@ -1,7 +1,7 @@
-// test_compare.cpp — `goodhart compare` (sim/engine/compare.h) and the CSV reader (sim/io/csv_read.h):
-// interpolation at fixed KL, Spearman with ties on known data, the CSV reader on CsvTable's quoting, a
-// leaderboard from a real tiny run (one row per optimizer variant, aggregated over seeds, consistent with
-// runs.csv), the CLI writing both files, and a folder without metrics.csv refused with exit 2.
+// test_compare.cpp — `goodhart compare` (sim/report/: curves, leaderboard, rendering; sim/stats/rank_stats.h) and
+// the CSV reader (sim/io/csv_read.h): interpolation at fixed KL, Spearman with ties on known data, the CSV reader
+// on CsvTable's quoting, a leaderboard from a real tiny run (one row per optimizer variant, aggregated over seeds,
+// consistent with runs.csv), the CLI writing both files, and a folder without metrics.csv refused with exit 2.
 // Contract: runs the built `goodhart` binary in test_scratch/ under the working folder; about 5 s in Release.
 #include <doctest/doctest.h>
 
@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sim/engine/compare.h"
+#include "sim/report/leaderboard.h"
 #include "sim/io/csv_read.h"
 #include "sim/io/files.h"
 

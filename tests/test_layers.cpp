@@ -4,10 +4,11 @@
 //     walk, the MLP value type: numerics every layer shares, knowing nothing of the simulation)
 //   1 sim/backend/ (the ops, with the same names on cpu/, cuda/ and ref/)
 //   2 models/ (worlds, rewards, policies; they run on the ops)
-//   3 sim/stats (metric rows, fits)
+//   3 sim/stats (metric rows, fits, rank statistics)
 //   4 sim/optimizers
 //   5 sim/engine and sim/io (runs, sweeps, plans and the files they read and write)
-//   6 sim/cli and python/bindings
+//   6 sim/report (finished results folders read back: curves, the leaderboard and its rendering)
+//   7 sim/cli and python/bindings
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -26,7 +27,8 @@ struct Layer {
 
 const Layer kLayers[] = {{"sim/scenario/", 0}, {"sim/numeric/", 0}, {"sim/backend/", 1}, {"models/", 2},
                          {"sim/stats/", 3},    {"sim/optimizers/", 4}, {"sim/engine/", 5}, {"sim/io/", 5},
-                         {"sim/cli/", 6},      {"python/bindings/", 6}};
+                         {"sim/report/", 6},
+                         {"sim/cli/", 7},      {"python/bindings/", 7}};
 
 // the rank of a repository path, or -1 outside every layer
 int rank_of(const std::string& path) {

@@ -14,7 +14,7 @@
 #include "models/preferences.h"
 #include "models/worlds/registry.h"
 #include "models/proxy.h"
-#include "sim/engine/compare.h"
+#include "sim/report/leaderboard.h"
 #include "sim/stats/fits.h"
 #include "sim/optimizers/optimizer.h"
 #include "test_helpers.h"

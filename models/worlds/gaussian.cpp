@@ -5,6 +5,7 @@
 // counter, with prompt 0 for any_prompt (every prompt has the same pi_ref).
 #include <cmath>
 
+#include "sim/numeric/gaussian_density.h"
 #include "sim/numeric/normal_draws.h"
 #include "models/worlds/registry.h"
 #include "sim/scenario/check.h"
@@ -12,8 +13,6 @@
 namespace goodhart {
 
 namespace {
-
-constexpr double half_log_two_pi = 0.91893853320467274178;
 
 Eigen::VectorXd broadcast(const std::vector<double>& v, int dim) {
   if (v.size() == 1) return Eigen::VectorXd::Constant(dim, v[0]);
@@ -47,8 +46,7 @@ class GaussianWorld final : public World {
   }
 
   double log_ref(const Response& r) const override {
-    const Eigen::ArrayXd z = (r.y - ref_.mean).array() / ref_.scale.array();
-    return (-0.5 * z.square() - ref_.scale.array().log() - half_log_two_pi).sum();
+    return diagonal_gaussian_log_density(r.y, ref_.mean, ref_.scale);
   }
 
   // -|(y - mean) / scale|^2 / 2: the constant is the same for every response

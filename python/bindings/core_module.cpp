@@ -22,7 +22,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "sim/backend/ops.h"
-#include "sim/engine/compare.h"
+#include "sim/report/leaderboard.h"
 #include "sim/stats/fits.h"
 #include "sim/engine/sweep_run.h"
 #include "sim/scenario/scenario.h"

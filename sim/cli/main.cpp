@@ -16,7 +16,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "sim/engine/compare.h"
+#include "sim/report/leaderboard.h"
 #include "sim/engine/plan.h"
 #include "sim/engine/sweep_run.h"
 #include "sim/io/files.h"
@@ -92,7 +92,7 @@ int cmd_merge(const Options& o) {
   return 0;
 }
 
-// a leaderboard of the optimizer variants of results folders (sim/engine/compare.h)
+// a leaderboard of the optimizer variants of results folders (sim/report/leaderboard.h)
 int cmd_compare(const Options& o) {
   const std::vector<fs::path> dirs(o.merge_dirs.begin(), o.merge_dirs.end());
   const std::vector<double> budgets = parse_kl_budgets(o.kl_budgets);

@@ -1,12 +1,10 @@
-// compare.h — `goodhart compare`: a leaderboard of optimizer variants from one or more results folders.
+// leaderboard.h — `goodhart compare`: a leaderboard of optimizer variants from one or more results folders
+// (curves.h reads the folders; leaderboard_render.cpp writes the table, CSV and JSON).
 // Contract:
 //   variant     (the folder's name when several folders are compared, the optimizer's name, every swept value
 //               but seed); a dpo optimizer with several betas in one point is one variant per beta. Its curves
 //               are its (point, optimizer[, beta]) row groups of metrics.csv, one per seed.
-//   per curve   peak gold and sqrt(KL) there (empirical_peak, first on ties), gold at each KL budget (linear
-//               interpolation of gold against kl with the rows sorted by kl; NaN beyond either end of the
-//               curve), final gold (at the largest kl) and drop = peak - final; bon_* and rl_* and the RM
-//               accuracies from the matching runs.csv row (fitted on the curve when a dpo beta was split off).
+//   per curve   see curves.h.
 //   aggregate   mean over the curves (NaN skipped) and, with >= 2 values, the standard error sd / sqrt(n) (sd with
 //               n - 1); gold at a budget is NaN unless every curve reaches the budget.
 //   spearman    rank correlation (ties: average ranks; NaN pairs dropped; NaN below 3 pairs or with a constant
@@ -21,30 +19,15 @@
 #include <filesystem>
 #include <iosfwd>
 #include <limits>
-#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "sim/stats/rank_stats.h"
+
 namespace goodhart {
-
-// linear interpolation of y at x = at along points sorted by x (ascending); NaN outside [x.front(), x.back()],
-// for fewer than one point, or where a bracketing y is NaN; an exact match of x returns its (first) y
-double interpolate_sorted(std::span<const double> x, std::span<const double> y, double at);
-
-// 1-based ranks with ties given the average of the ranks they span
-std::vector<double> average_ranks(std::span<const double> v);
-
-// Spearman's rho: the Pearson correlation of the average ranks of the pairs where neither value is NaN;
-// NaN with fewer than 3 such pairs or when either side is constant
-double spearman(std::span<const double> x, std::span<const double> y);
-
-struct Estimate {
-  double mean = std::numeric_limits<double>::quiet_NaN();
-  double se = std::numeric_limits<double>::quiet_NaN();  // across seeds; NaN with one
-};
 
 struct LeaderboardRow {
   std::string folder;  // the folder's name (always set; shown only when several folders are compared)
