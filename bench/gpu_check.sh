@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # gpu_check.sh — the whole GPU check in one command, for a lent H100/H200 machine: build with CUDA for sm_90, run the
-# CUDA parity tests and the CUDA kernel benchmarks (bench/ops_cuda_bench.cu, device-resident arrays), then W1-W3 goodhart (CUDA backend) vs PyTorch eager on the GPU (bench/run_workloads.py; W1,
-# W2 and W3 through the backend op (w3op) at scale 1; W3 through the engine's optimizer at 0.25: that is CPU code
-# on any backend), a short table printed last. Budget: under 5 minutes on 16 cores.
+# CUDA parity tests (each op against its double reference, and every tiny library scenario with --backend cuda
+# against --backend cpu) and the CUDA kernel benchmarks (bench/ops_cuda_bench.cu), then W1-W3 through the engine's
+# optimizers (CUDA backend) vs PyTorch eager on the GPU (bench/run_workloads.py; W1 and W2 at scale 1, W3 at 0.25),
+# a short table printed last. Budget: under 5 minutes on 16 cores.
 # Usage: bench/gpu_check.sh   (from the repository root; where the GPU machine lacks the build's Debian packages,
 #        run bench/gpu_deps.sh first on a machine with a network: it fills build/gpu-deps/, which must travel along)
 # Contract: raw results (every report in all.json, table.md, the logs) go to $OUT when set, else build/gpu-results;
@@ -77,7 +78,7 @@ fi
 
 step "workloads ($device)"
 if [ "$device" = cuda ]; then
-  timeout 200 python3 bench/run_workloads.py --device cuda --scales w1=1,w2=1,w3=0.25,w3op=1 --repeats 3 --build "$build" --out "$work"
+  timeout 200 python3 bench/run_workloads.py --device cuda --scales w1=1,w2=1,w3=0.25 --repeats 3 --build "$build" --out "$work"
 else
   timeout 200 python3 bench/run_workloads.py --device cpu --scale 0.015625 --repeats 2 --build "$build" --out "$work"
 fi

@@ -113,17 +113,17 @@ void check_gradient(const Point& pt, const std::string& policy_kind, bool learn_
       CAPTURE(beta);
       policy.set_theta(theta);
       Eigen::VectorXd grad;
-      dpo_detail::batch_loss(policy, a, b, pairs.label, batch, beta, ipo, &grad);
+      dpo_detail::batch_loss(policy, a, b, pairs.label, batch, beta, ipo, &grad, Backend::ref);
       REQUIRE(grad.size() == theta.size());
       const double h = 1e-5;
       for (Eigen::Index j = 0; j < theta.size(); ++j) {
         Eigen::VectorXd t = theta;
         t(j) += h;
         policy.set_theta(t);
-        const double up = dpo_detail::batch_loss(policy, a, b, pairs.label, batch, beta, ipo, nullptr);
+        const double up = dpo_detail::batch_loss(policy, a, b, pairs.label, batch, beta, ipo, nullptr, Backend::ref);
         t(j) -= 2 * h;
         policy.set_theta(t);
-        const double down = dpo_detail::batch_loss(policy, a, b, pairs.label, batch, beta, ipo, nullptr);
+        const double down = dpo_detail::batch_loss(policy, a, b, pairs.label, batch, beta, ipo, nullptr, Backend::ref);
         const double fd = (up - down) / (2 * h);
         // central differences: O(h^2) truncation plus ~1e-16 |loss| / h rounding
         CHECK(grad(j) == doctest::Approx(fd).epsilon(1e-6).scale(1.0 + std::abs(fd)));
@@ -228,7 +228,7 @@ TEST_CASE("dpo's tabular optimum is pi ∝ pi_ref exp(r / beta) for the Bradley-
   std::vector<Response> a, b;
   const PreferencePairs pairs = pt.pairs(a, b);
   Policy policy(pt.world, "tabular", false);
-  dpo_detail::train(policy, a, b, pairs.label, pt.opt(), beta, pt.cfg.seed, nullptr);
+  dpo_detail::train(policy, a, b, pairs.label, pt.opt(), beta, pt.cfg.seed, Backend::cpu, nullptr);
   // trained log-ratios and the fixed point r / beta, both centered (the constant is free)
   const int K = pt.world.candidates()->count;
   Responses cand;

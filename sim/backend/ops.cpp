@@ -1,5 +1,6 @@
 // ops.cpp — the one switch that picks a backend for each op.
-// Contract: see ops.h; in a build without CUDA the cuda cases reach backend/cuda/cuda_absent.cpp, which throws.
+// Contract: see ops.h; in a build without CUDA the cuda cases reach backend/cuda/cuda_absent.cpp, which throws;
+// the ref cases run the plain double references.
 #include "sim/backend/ops.h"
 
 #include <stdexcept>
@@ -17,12 +18,20 @@ Backend parse_backend(const std::string& name) {
   throw std::invalid_argument("unknown backend '" + name + "' (expected auto, cpu or cuda)");
 }
 
-std::string backend_name(Backend b) { return b == Backend::cpu ? "cpu" : "cuda"; }
+std::string backend_name(Backend b) {
+  switch (b) {
+    case Backend::cpu: return "cpu";
+    case Backend::cuda: return "cuda";
+    case Backend::ref: return "ref";
+  }
+  return "cpu";
+}
 
 void score_mlp(Backend b, const Mlp& f, const RowMatrixXf& x, Eigen::Ref<Eigen::VectorXf> out) {
   switch (b) {
     case Backend::cpu: return score_mlp_cpu(f, x, out);
     case Backend::cuda: return score_mlp_cuda(f, x, out);
+    case Backend::ref: return score_mlp_ref(f, x, out);
   }
 }
 
@@ -30,6 +39,7 @@ void bon_moments(Backend b, const Eigen::MatrixXd& weights, const Eigen::MatrixX
   switch (b) {
     case Backend::cpu: return bon_moments_cpu(weights, values, out);
     case Backend::cuda: return bon_moments_cuda(weights, values, out);
+    case Backend::ref: return bon_moments_ref(weights, values, out);
   }
 }
 
@@ -38,6 +48,7 @@ void policy_pass(Backend b, const PolicyTable& t, const Eigen::VectorXd& theta, 
   switch (b) {
     case Backend::cpu: return policy_pass_cpu(t, theta, r, out);
     case Backend::cuda: return policy_pass_cuda(t, theta, r, out);
+    case Backend::ref: return policy_pass_ref(t, theta, r, out);
   }
 }
 
@@ -46,6 +57,7 @@ void policy_slots(Backend b, const PolicyTable& t, const PolicyPass& pass, const
   switch (b) {
     case Backend::cpu: return policy_slots_cpu(t, pass, coef, first, last, with_mean, slots);
     case Backend::cuda: return policy_slots_cuda(t, pass, coef, first, last, with_mean, slots);
+    case Backend::ref: return policy_slots_ref(t, pass, coef, first, last, with_mean, slots);
   }
 }
 
@@ -53,6 +65,7 @@ void tilt_sweep(Backend b, const TiltInput& in, std::span<const double> betas, T
   switch (b) {
     case Backend::cpu: return tilt_sweep_cpu(in, betas, out);
     case Backend::cuda: return tilt_sweep_cuda(in, betas, out);
+    case Backend::ref: return tilt_sweep_ref(in, betas, out);
   }
 }
 

@@ -3,7 +3,7 @@
 // ops(Backend::cuda, ...) runs backend/cuda/*_cuda.cu (inputs copied in, kernels on the calling thread's stream,
 // results copied out; float with double sums; in a build without CUDA, backend/cuda/cuda_absent.cpp throws);
 // backend/ref/*_ref.cpp hold plain double loops with the same signatures: the oracle the fast paths are tested
-// against. Algorithms in optimizers/ call only these dispatchers and never know which backend runs. This header
+// against, which ops(Backend::ref, ...) runs (for tests that need the engine in double; not a user option). Algorithms in optimizers/ call only these dispatchers and never know which backend runs. This header
 // never includes CUDA headers: CPU translation units see plain declarations only.
 #pragma once
 
@@ -19,7 +19,7 @@
 
 namespace goodhart {
 
-enum class Backend { cpu, cuda };
+enum class Backend { cpu, cuda, ref };
 // "cpu" | "cuda" | "auto" (cuda when cuda_device_available(), else cpu); "cuda" without a usable device, or in a
 // build without CUDA, throws std::invalid_argument saying which
 Backend parse_backend(const std::string& name);
@@ -63,16 +63,20 @@ struct PolicyTable {
   int parameters() const { return tabular ? prompts() * candidates() : dim(); }
 };
 using IndexMatrix = Eigen::Matrix<int, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// A pass has one row per prompt (row p is prompt p), or with `prompts` given one row per entry (row r is prompt
+// prompts[r]; a prompt may repeat): the rows' candidates, their log-probabilities and E_pi[feature].
 struct PolicyPassRequest {
-  int draws = 0;  // > 0: draw this many per prompt into out.chosen; 0: out.chosen is given (P x G)
+  int draws = 0;  // > 0: draw this many per row into out.chosen; 0: out.chosen is given (rows x G)
   std::uint64_t seed = 0;
-  int step = 0;                // draws use the uniforms of CounterRng(seed, policy_samples, step, p)
+  int step = 0;                // draws use the uniforms of CounterRng(seed, policy_samples, step, prompt)
   bool mean_feature = false;   // also fill out.mean_feature
+  const std::vector<int>* prompts = nullptr;  // the rows' prompts; null: every prompt in order
 };
 struct PolicyPass {
-  IndexMatrix chosen;             // P x G candidates, drawn (numeric/cdf_walk.h's draw_candidates on pi) or given
-  RowMatrixXd log_prob;           // P x G: log pi_theta(chosen(p, i) | p)
-  Eigen::MatrixXd mean_feature;   // block_size x P: column p is E_pi[d logit(k|p) / d theta[block]]
+  std::vector<int> prompts;       // the rows' prompts (filled by policy_pass)
+  IndexMatrix chosen;             // rows x G candidates, drawn (numeric/cdf_walk.h's draw_candidates) or given
+  RowMatrixXd log_prob;           // rows x G: log pi_theta(chosen(r, i) | prompt of row r)
+  Eigen::MatrixXd mean_feature;   // block_size x rows: column r is E_pi[d logit(k|prompt) / d theta[block]]
 };
 void policy_pass(Backend b, const PolicyTable& t, const Eigen::VectorXd& theta, const PolicyPassRequest& r,
                  PolicyPass& out);
@@ -80,10 +84,11 @@ void policy_pass_ref(const PolicyTable& t, const Eigen::VectorXd& theta, const P
 void policy_pass_cpu(const PolicyTable& t, const Eigen::VectorXd& theta, const PolicyPassRequest& r, PolicyPass& out);
 void policy_pass_cuda(const PolicyTable& t, const Eigen::VectorXd& theta, const PolicyPassRequest& r, PolicyPass& out);
 
-// the gradient of sum_i coef(p, i) log pi_theta(chosen(p, i) | p) per prompt, over columns [first, last) of a
-// pass: slots (block_size x P) column p = sum_i coef(p, i) d logit(chosen(p, i)|p) / d theta[block] (e_k or
-// phi[p,k], accumulated in i order in double), minus (sum_i coef(p, i)) pass.mean_feature.col(p) when with_mean
-// (left out by a caller whose coefficients sum to zero)
+// the gradient of sum_i coef(r, i) log pi_theta(chosen(r, i) | prompt) per row of a pass, over columns
+// [first, last): slots (block_size x rows) column r = sum_i coef(r, i) d logit(chosen(r, i)) / d theta[block]
+// (e_k or phi[prompt,k], accumulated in i order in double), minus (sum_i coef(r, i)) pass.mean_feature.col(r)
+// when with_mean (left out by a caller whose coefficients sum to zero); the caller adds column r at
+// theta[block_first(pass.prompts[r])]
 void policy_slots(Backend b, const PolicyTable& t, const PolicyPass& pass, const RowMatrixXd& coef, int first, int last,
                   bool with_mean, Eigen::MatrixXd& slots);
 void policy_slots_ref(const PolicyTable& t, const PolicyPass& pass, const RowMatrixXd& coef, int first, int last,

@@ -5,8 +5,9 @@
 // minibatches of batch_size training pairs that walk through one permutation per epoch, drawn from
 // CounterRng(seed, dpo_batches, epoch) (a minibatch may straddle two epochs). The training pairs are the proxy's
 // (the same make_preference_pairs call); implicit_accuracy is on the held-out pairs (the training pairs when there
-// are none). Rows at step 0, every eval_every steps and at the last step. Training is serial with sums in pair
-// order, so rows are identical at any thread count.
+// are none). Rows at step 0, every eval_every steps and at the last step. In a world with candidates each step's
+// log-probabilities and gradient are the backend ops policy_pass and policy_slots on ctx.backend (float feature
+// products on the CPU, as policy_gradient's); sums run in pair order, so rows are identical at any thread count.
 // Early stopping (early_stopping heldout_proxy): each beta's run is stopped on its own, as policy_gradient's (every
 // row gets validation_proxy; once `patience` evaluations have not improved on the best, the run ends at the best
 // evaluation, its row stopped = 1). The validation RM is fitted to the held-out pairs, which DPO never trains on.
@@ -60,56 +61,72 @@ void pair_samples(const PreferencePairs& pairs, std::vector<Response>& a, std::v
   side(pairs.b, b);
 }
 
+// the loss of one pair given h, and its derivative in h
+double pair_loss(double h, double beta, bool ipo, double& dh) {
+  if (ipo) {
+    const double r = h - 0.5 / beta;
+    dh = 2.0 * r;
+    return r * r;
+  }
+  dh = -beta * sigmoid(-beta * h);
+  return softplus(-beta * h);
+}
+
 double batch_loss(const Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
                   const Eigen::VectorXd& label, const std::vector<int>& batch, double beta, bool ipo,
-                  Eigen::VectorXd* grad) {
+                  Eigen::VectorXd* grad, Backend backend) {
   if (grad) grad->setZero(policy.parameters());
   if (batch.empty()) return 0.0;
   const double inv = 1.0 / static_cast<double>(batch.size());
+  const int R = static_cast<int>(batch.size());
+  // preferred w and dispreferred l of each pair by its label
+  const auto preferred = [&](int i) { return label(i) > 0.5 ? std::pair{&a[i], &b[i]} : std::pair{&b[i], &a[i]}; };
   double loss = 0.0;
-  for (int i : batch) {
-    // preferred w and dispreferred l by the label
-    const bool a_wins = label(i) > 0.5;
-    const Response& w = a_wins ? a[i] : b[i];
-    const Response& l = a_wins ? b[i] : a[i];
-    // candidates: both sides share a prompt, so one log-softmax serves the pair
-    const bool by_candidate = w.candidate >= 0;
-    Eigen::VectorXd lp;
-    double h;
-    if (by_candidate) {
-      lp = policy.log_probs(w.prompt);
-      h = (lp(w.candidate) - policy.log_ref(w)) - (lp(l.candidate) - policy.log_ref(l));
-    } else {
-      h = log_ratio(policy, w) - log_ratio(policy, l);
+  if (a[batch.front()].candidate < 0) {  // a world without candidates: the policy's densities
+    for (int i : batch) {
+      const auto [w, l] = preferred(i);
+      double dh = 0.0;
+      loss += pair_loss(log_ratio(policy, *w) - log_ratio(policy, *l), beta, ipo, dh);
+      if (!grad) continue;
+      policy.add_grad_log_prob(*w, dh * inv, *grad);
+      policy.add_grad_log_prob(*l, -dh * inv, *grad);
     }
-    // the loss and its derivative in h
-    double dh;
-    if (ipo) {
-      const double r = h - 0.5 / beta;
-      loss += r * r;
-      dh = 2.0 * r;
-    } else {
-      loss += softplus(-beta * h);
-      dh = -beta * sigmoid(-beta * h);
-    }
-    // dh / dtheta = grad log pi(w) - grad log pi(l)
-    if (!grad) continue;
-    if (by_candidate) {
-      Eigen::VectorXd coef = Eigen::VectorXd::Zero(lp.size());
-      coef(w.candidate) += dh * inv;
-      coef(l.candidate) -= dh * inv;
-      policy.add_grad_candidates(w.prompt, lp, coef,
-                                 grad->segment(policy.block_first(w.prompt), policy.block_size()));
-    } else {
-      policy.add_grad_log_prob(w, dh * inv, *grad);
-      policy.add_grad_log_prob(l, -dh * inv, *grad);
-    }
+    return loss * inv;
+  }
+  // candidates: one pass row per pair (both sides share its prompt), log pi of its w and l
+  std::vector<int> prompts(static_cast<std::size_t>(R));
+  PolicyPass pass;
+  pass.chosen.resize(R, 2);
+  for (int r = 0; r < R; ++r) {
+    const auto [w, l] = preferred(batch[static_cast<std::size_t>(r)]);
+    prompts[static_cast<std::size_t>(r)] = w->prompt;
+    pass.chosen(r, 0) = w->candidate;
+    pass.chosen(r, 1) = l->candidate;
+  }
+  PolicyPassRequest request;
+  request.prompts = &prompts;
+  policy_pass(backend, policy.table(), policy.theta(), request, pass);
+  RowMatrixXd coef(R, 2);
+  for (int r = 0; r < R; ++r) {
+    const auto [w, l] = preferred(batch[static_cast<std::size_t>(r)]);
+    const double h = (pass.log_prob(r, 0) - policy.log_ref(*w)) - (pass.log_prob(r, 1) - policy.log_ref(*l));
+    double dh = 0.0;
+    loss += pair_loss(h, beta, ipo, dh);
+    coef(r, 0) = dh * inv;  // dh / dtheta = grad log pi(w) - grad log pi(l)
+    coef(r, 1) = -dh * inv;
+  }
+  if (grad) {
+    // the pair's two coefficients sum to zero, so E_pi[feature] drops out
+    Eigen::MatrixXd slots;
+    policy_slots(backend, policy.table(), pass, coef, 0, 2, false, slots);
+    for (int r = 0; r < R; ++r)
+      grad->segment(policy.block_first(prompts[static_cast<std::size_t>(r)]), policy.block_size()) += slots.col(r);
   }
   return loss * inv;
 }
 
 void train(Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
-           const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
+           const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed, Backend backend,
            const std::function<void(int)>& on_eval) {
   std::function<bool(int)> go;
   if (on_eval)
@@ -117,12 +134,12 @@ void train(Policy& policy, const std::vector<Response>& a, const std::vector<Res
       on_eval(step);
       return true;
     };
-  train_until(policy, a, b, label, opt, beta, seed, go);
+  train_until(policy, a, b, label, opt, beta, seed, backend, go);
 }
 
 void train_until(Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
                  const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
-                 const std::function<bool(int)>& on_eval) {
+                 Backend backend, const std::function<bool(int)>& on_eval) {
   const bool ipo = opt.loss_type == "ipo";
   const int n = static_cast<int>(a.size()), batch_size = opt.batch_size;
   Eigen::VectorXd theta = policy.theta(), grad;
@@ -142,7 +159,7 @@ void train_until(Policy& policy, const std::vector<Response>& a, const std::vect
       }
       batch[j] = order[pos++];
     }
-    batch_loss(policy, a, b, label, n > 0 ? batch : std::vector<int>{}, beta, ipo, &grad);
+    batch_loss(policy, a, b, label, n > 0 ? batch : std::vector<int>{}, beta, ipo, &grad, backend);
     adam.step(grad, theta);
     policy.set_theta(theta);
     if (on_eval && (step % opt.eval_every == 0 || step == opt.steps) && !on_eval(step)) return;
@@ -212,7 +229,7 @@ std::vector<MetricRow> run_dpo(const DpoConfig& opt, const OptimizerContext& ctx
     const std::size_t first = rows.size();
     EarlyStopping early;
     early.patience = opt.patience;
-    train_until(policy, train_a, train_b, pairs.label, opt, beta, ctx.seed, [&](int step) {
+    train_until(policy, train_a, train_b, pairs.label, opt, beta, ctx.seed, ctx.backend, [&](int step) {
       MetricRow row = evaluate_policy(policy, ctx, opt.samples, step);
       row.param_name = "step";
       row.param = step;

@@ -29,20 +29,22 @@ namespace dpo_detail {
 // (prompt, candidate), or (prompt, y = the features) in a world without candidates
 void pair_samples(const PreferencePairs& pairs, std::vector<Response>& a, std::vector<Response>& b);
 
-// the mean loss over the pairs listed in `batch` (label 1: a preferred); grad (when given) is set to its gradient
+// the mean loss over the pairs listed in `batch` (label 1: a preferred); grad (when given) is set to its gradient.
+// In a world with candidates the pairs' log-probabilities and gradients are the backend ops policy_pass and
+// policy_slots (one row per pair, its two candidates); Backend::ref computes them in double (the gradient test)
 double batch_loss(const Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
                   const Eigen::VectorXd& label, const std::vector<int>& batch, double beta, bool ipo,
-                  Eigen::VectorXd* grad);
+                  Eigen::VectorXd* grad, Backend backend);
 
 // trains `policy` in place from its current theta; on_eval(step) at step 0, every eval_every steps and the last
 void train(Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
-           const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
+           const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed, Backend backend,
            const std::function<void(int)>& on_eval);
 
 // the same, stopping after an evaluation for which on_eval(step) returns false
 void train_until(Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
                  const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
-                 const std::function<bool(int)>& on_eval);
+                 Backend backend, const std::function<bool(int)>& on_eval);
 
 // fraction of pairs whose implicit reward difference beta h(a, b) has the sign of the label (ties, |h| <= 1e-10,
 // count 1/2)

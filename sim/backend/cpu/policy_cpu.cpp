@@ -9,6 +9,8 @@
 #include <omp.h>
 
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "sim/backend/ops.h"
 #include "sim/numeric/cdf_walk.h"
@@ -75,67 +77,85 @@ void prompt_pass(const PolicyTable& t, const Eigen::VectorXd& theta, const Eigen
   out.weight *= static_cast<float>(inv_mass);
 }
 
+// the rows' prompts: the given list (each checked), or every prompt in order
+std::vector<int> pass_prompts(const PolicyTable& t, const PolicyPassRequest& r, const char* what) {
+  std::vector<int> prompts;
+  if (!r.prompts) {
+    prompts.resize(static_cast<std::size_t>(t.prompts()));
+    for (int p = 0; p < t.prompts(); ++p) prompts[static_cast<std::size_t>(p)] = p;
+    return prompts;
+  }
+  for (int p : *r.prompts)
+    if (p < 0 || p >= t.prompts())
+      throw std::invalid_argument(std::string(what) + ": prompt " + std::to_string(p) + " out of range");
+  return *r.prompts;
+}
+
 }  // namespace
 
 void policy_pass_cpu(const PolicyTable& t, const Eigen::VectorXd& theta, const PolicyPassRequest& r, PolicyPass& out) {
   check_shapes(t, theta, "policy_pass");
-  const int P = t.prompts(), K = t.candidates();
+  out.prompts = pass_prompts(t, r, "policy_pass");
+  const int R = static_cast<int>(out.prompts.size()), K = t.candidates();
   if (r.draws > 0) {
-    out.chosen.resize(P, r.draws);
-  } else if (out.chosen.rows() != P) {
-    throw std::invalid_argument("policy_pass: expected the given candidates as P x G");
+    out.chosen.resize(R, r.draws);
+  } else if (out.chosen.rows() != R) {
+    throw std::invalid_argument("policy_pass: expected the given candidates as rows x G");
   }
   const int G = static_cast<int>(out.chosen.cols());
-  out.log_prob.resize(P, G);
-  if (r.mean_feature) out.mean_feature.resize(t.block_size(), P);
+  out.log_prob.resize(R, G);
+  if (r.mean_feature) out.mean_feature.resize(t.block_size(), R);
   const Eigen::VectorXf theta_float = t.tabular ? Eigen::VectorXf() : Eigen::VectorXf(theta.cast<float>());
-  const double work = static_cast<double>(P) * K * (t.tabular ? 4.0 : 2.0 * t.dim() + G);
+  const double work = static_cast<double>(R) * K * (t.tabular ? 4.0 : 2.0 * t.dim() + G);
 #pragma omp parallel if (worth_threads(work))
   {
     PromptPass pass;  // per thread
-    for_own_prompts(P, r.step, [&](int p) {
+    for_own_prompts(R, r.step, [&](int row) {
+      const int p = out.prompts[static_cast<std::size_t>(row)];
       prompt_pass(t, theta, theta_float, p, pass);
       if (r.draws > 0) {
         CounterRng rng(r.seed, Stream::policy_samples, static_cast<std::uint32_t>(r.step), static_cast<std::uint32_t>(p));
-        draw_candidates(pass.probs, rng, {out.chosen.row(p).data(), static_cast<std::size_t>(G)});
+        draw_candidates(pass.probs, rng, {out.chosen.row(row).data(), static_cast<std::size_t>(G)});
       }
-      for (int i = 0; i < G; ++i) out.log_prob(p, i) = pass.log_probs(out.chosen(p, i));
+      for (int i = 0; i < G; ++i) out.log_prob(row, i) = pass.log_probs(out.chosen(row, i));
       if (!r.mean_feature) return;
       if (t.tabular) {
-        out.mean_feature.col(p) = pass.probs;
+        out.mean_feature.col(row) = pass.probs;
         return;
       }
       const Eigen::Map<const RowMatrixXf> phi(t.features->data() + static_cast<std::size_t>(p) * K * t.dim(), K,
                                               t.dim());
       pass.float_mean.noalias() = phi.transpose() * pass.weight;
-      out.mean_feature.col(p) = pass.float_mean.cast<double>();
+      out.mean_feature.col(row) = pass.float_mean.cast<double>();
     });
   }
 }
 
 void policy_slots_cpu(const PolicyTable& t, const PolicyPass& pass, const RowMatrixXd& coef, int first, int last,
                       bool with_mean, Eigen::MatrixXd& slots) {
-  const int P = t.prompts(), B = t.block_size(), d = t.tabular ? 0 : t.dim(), K = t.candidates();
-  slots.resize(B, P);
-  const double work = static_cast<double>(P) * (last - first) * (t.tabular ? 1.0 : d);
+  const int R = static_cast<int>(pass.prompts.size()), B = t.block_size(), d = t.tabular ? 0 : t.dim();
+  const int K = t.candidates();
+  slots.resize(B, R);
+  const double work = static_cast<double>(R) * (last - first) * (t.tabular ? 1.0 : d);
 #pragma omp parallel for schedule(static) if (worth_threads(work))
-  for (int p = 0; p < P; ++p) {
-    double* slot = slots.col(p).data();
+  for (int row = 0; row < R; ++row) {
+    const int p = pass.prompts[static_cast<std::size_t>(row)];
+    double* slot = slots.col(row).data();
     std::fill(slot, slot + B, 0.0);
     double coef_sum = 0.0;
     for (int i = first; i < last; ++i) {
-      const int k = pass.chosen(p, i);
-      const double c = coef(p, i);
+      const int k = pass.chosen(row, i);
+      const double c = coef(row, i);
       if (t.tabular) {
         slot[k] += c;
       } else {
-        const float* row = t.features->data() + (static_cast<std::size_t>(p) * K + k) * d;
+        const float* row_features = t.features->data() + (static_cast<std::size_t>(p) * K + k) * d;
 #pragma omp simd
-        for (int j = 0; j < d; ++j) slot[j] += c * static_cast<double>(row[j]);
+        for (int j = 0; j < d; ++j) slot[j] += c * static_cast<double>(row_features[j]);
       }
       coef_sum += c;
     }
-    if (with_mean) slots.col(p) -= coef_sum * pass.mean_feature.col(p);
+    if (with_mean) slots.col(row) -= coef_sum * pass.mean_feature.col(row);
   }
 }
 

@@ -23,14 +23,19 @@ double logit_derivative(const PolicyTable& t, int p, int k, int j) {
 }  // namespace
 
 void policy_pass_ref(const PolicyTable& t, const Eigen::VectorXd& theta, const PolicyPassRequest& r, PolicyPass& out) {
-  const int P = t.prompts(), K = t.candidates(), B = t.block_size();
+  const int K = t.candidates(), B = t.block_size();
   if (theta.size() != t.parameters()) throw std::invalid_argument("policy_pass_ref: theta of the wrong size");
-  if (r.draws > 0) out.chosen.resize(P, r.draws);
+  out.prompts.clear();
+  for (int p = 0; p < t.prompts(); ++p) out.prompts.push_back(p);
+  if (r.prompts) out.prompts = *r.prompts;
+  const int R = static_cast<int>(out.prompts.size());
+  if (r.draws > 0) out.chosen.resize(R, r.draws);
   const int G = static_cast<int>(out.chosen.cols());
-  out.log_prob.resize(P, G);
-  if (r.mean_feature) out.mean_feature.resize(B, P);
+  out.log_prob.resize(R, G);
+  if (r.mean_feature) out.mean_feature.resize(B, R);
   std::vector<double> log_pi(K), pi(K);
-  for (int p = 0; p < P; ++p) {
+  for (int row = 0; row < R; ++row) {
+    const int p = out.prompts[static_cast<std::size_t>(row)];
     bool zero = true;
     for (int j = 0; j < B; ++j) zero = zero && theta(t.block_first(p) + j) == 0.0;
     double m = -INFINITY;
@@ -59,31 +64,32 @@ void policy_pass_ref(const PolicyTable& t, const Eigen::VectorXd& theta, const P
         if (chosen < 0)  // the rounding left u past the end: the last possible candidate
           for (int k = K - 1; k >= 0 && chosen < 0; --k)
             if (pi[k] > 0.0) chosen = k;
-        out.chosen(p, i) = chosen;
+        out.chosen(row, i) = chosen;
       }
     }
-    for (int i = 0; i < G; ++i) out.log_prob(p, i) = log_pi[out.chosen(p, i)];
+    for (int i = 0; i < G; ++i) out.log_prob(row, i) = log_pi[out.chosen(row, i)];
     if (!r.mean_feature) continue;
     for (int j = 0; j < B; ++j) {
       double s = 0.0;
       for (int k = 0; k < K; ++k) s += pi[k] * logit_derivative(t, p, k, j);
-      out.mean_feature(j, p) = s;
+      out.mean_feature(j, row) = s;
     }
   }
 }
 
 void policy_slots_ref(const PolicyTable& t, const PolicyPass& pass, const RowMatrixXd& coef, int first, int last,
                       bool with_mean, Eigen::MatrixXd& slots) {
-  const int P = t.prompts(), B = t.block_size();
-  slots = Eigen::MatrixXd::Zero(B, P);
-  for (int p = 0; p < P; ++p) {
+  const int R = static_cast<int>(pass.prompts.size()), B = t.block_size();
+  slots = Eigen::MatrixXd::Zero(B, R);
+  for (int row = 0; row < R; ++row) {
+    const int p = pass.prompts[static_cast<std::size_t>(row)];
     double coef_sum = 0.0;
-    for (int i = first; i < last; ++i) coef_sum += coef(p, i);
+    for (int i = first; i < last; ++i) coef_sum += coef(row, i);
     for (int j = 0; j < B; ++j) {
       double s = 0.0;
-      for (int i = first; i < last; ++i) s += coef(p, i) * logit_derivative(t, p, pass.chosen(p, i), j);
-      if (with_mean) s -= coef_sum * pass.mean_feature(j, p);
-      slots(j, p) = s;
+      for (int i = first; i < last; ++i) s += coef(row, i) * logit_derivative(t, p, pass.chosen(row, i), j);
+      if (with_mean) s -= coef_sum * pass.mean_feature(j, row);
+      slots(j, row) = s;
     }
   }
 }
