@@ -110,7 +110,6 @@ WorkloadReport run_w1(const WorkloadOptions& opts) {
   wc.type = "gaussian";
   wc.dim = dim;
   wc.prompts = P;
-  wc.seed = opts.seed;
   const std::unique_ptr<const World> world = make_world(wc);
   Gold gold;
   gold.mlp = in.gold;

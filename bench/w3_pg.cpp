@@ -14,6 +14,7 @@
 #include "bench/workloads.h"
 #include "models/gold.h"
 #include "models/policy.h"
+#include "models/worlds/categorical.h"
 #include "models/worlds/registry.h"
 #include "sim/optimizers/policy_eval.h"
 #include "sim/optimizers/policy_gradient.h"
@@ -98,8 +99,8 @@ WorkloadReport run_w3(const WorkloadOptions& opts) {
   wc.type = "categorical";
   wc.dim = dim;
   wc.prompts = P;
-  wc.candidates = K;
-  wc.seed = opts.seed;
+  wc.get<CategoricalWorldConfig>().candidates = K;
+  wc.get<CategoricalWorldConfig>().seed = opts.seed;
   const std::unique_ptr<const World> made = make_world(wc);
   const World& world = *made;
   const ResponseTable table = candidate_table(world, opts.seed);

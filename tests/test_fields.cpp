@@ -86,6 +86,12 @@ void* section_object(Scenario& s, const std::string& section, const Field* paren
   return parent ? parent->nested_ref(o) : o;
 }
 
+// the struct a type's rows fill: a world's or optimizer's own, else the section's
+void* type_object(Scenario& s, const std::string& section, const Field* parent) {
+  void* o = section == "world" ? s.world.params.data() : section_object(s, section, nullptr);
+  return parent ? parent->nested_ref(o) : o;
+}
+
 void* optimizer_common(Scenario& s, const std::string&, const Field*) { return &s.optimizers.at(0); }
 
 std::string slurp(const std::filesystem::path& p) {
@@ -110,10 +116,10 @@ TEST_CASE("every key of every section and type changes the point id; keys of oth
         check_rows_hashed(base, common_table(section), section, optimizer_common, nullptr, label);
       else
         check_rows_hashed(base, common_table(section), section, section_object, nullptr, label);
-      check_rows_hashed(base, type->table, section, section_object, nullptr, label);
+      check_rows_hashed(base, type->table, section, type_object, nullptr, label);
       rows += static_cast<int>(common_table(section).fields.size() + type->table.fields.size());
       // the rows of the section's other types: members this type never reads, outside its resolved config
-      if (section == "optimizer") continue;  // another optimizer type's rows fill another struct
+      if (section == "optimizer" || section == "world") continue;  // another type's rows fill another struct
       const nlohmann::json resolved = to_json(base)[section];
       for (const ConfigType* other : all) {
         if (other == type) continue;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "models/worlds/categorical.h"
 #include "sim/optimizers/best_of_n.h"
 #include "sim/optimizers/kl_optimum.h"
 #include "sim/optimizers/optimizer.h"
@@ -109,7 +110,7 @@ void check_row(const test::PointRun& pr, const MetricRow& m, const Allow& allow)
   if (categorical) {
     CHECK(finite(m.entropy));
     CHECK(m.entropy >= -1e-6);
-    CHECK(m.entropy <= std::log(static_cast<double>(s.world.candidates)) + 1e-6);
+    CHECK(m.entropy <= std::log(static_cast<double>(s.world.get<CategoricalWorldConfig>().candidates)) + 1e-6);
   } else {
     CHECK(std::isnan(m.entropy));
   }
@@ -120,7 +121,7 @@ void check_row(const test::PointRun& pr, const MetricRow& m, const Allow& allow)
   } else {
     CHECK(finite(m.ess));
     CHECK(m.ess >= 1.0 - 1e-4);
-    const double most = categorical ? s.world.candidates : optimizer_of(s, m.optimizer).get<KlOptimumConfig>().samples;
+    const double most = categorical ? s.world.get<CategoricalWorldConfig>().candidates : optimizer_of(s, m.optimizer).get<KlOptimumConfig>().samples;
     if (!bon) CHECK(m.ess <= most * (1.0 + 1e-4));
   }
   // policy accuracy: empty only when sampled policy pairs never differ, i.e. the policy is (nearly) a point mass

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "models/policy.h"
+#include "models/worlds/categorical.h"
+#include "models/worlds/gaussian.h"
 #include "models/worlds/registry.h"
 #include "sim/numeric/cdf_walk.h"
 #include "sim/optimizers/optimizer.h"
@@ -45,17 +47,17 @@ std::unique_ptr<const World> categorical_world() {
   c.type = "categorical";
   c.dim = 5;
   c.prompts = 4;
-  c.candidates = 7;
-  c.ref_feature_weights = {0.5, -0.3};
-  c.seed = 11;
+  c.get<CategoricalWorldConfig>().candidates = 7;
+  c.get<CategoricalWorldConfig>().ref_feature_weights = {0.5, -0.3};
+  c.get<CategoricalWorldConfig>().seed = 11;
   return make_world(c);
 }
 
 std::unique_ptr<const World> gaussian_world() {
   WorldConfig c;
   c.dim = 3;
-  c.mean = {0.5, -1.0, 2.0};
-  c.scale = {1.0, 0.5, 2.0};
+  c.get<GaussianWorldConfig>().mean = {0.5, -1.0, 2.0};
+  c.get<GaussianWorldConfig>().scale = {1.0, 0.5, 2.0};
   return make_world(c);
 }
 
@@ -134,8 +136,8 @@ TEST_CASE("policy: the backend's training pass agrees with log_probs to float ro
   c.type = "categorical";
   c.dim = 9;
   c.prompts = 5;
-  c.candidates = 300;  // not a multiple of a SIMD width
-  c.seed = 12;
+  c.get<CategoricalWorldConfig>().candidates = 300;  // not a multiple of a SIMD width
+  c.get<CategoricalWorldConfig>().seed = 12;
   const auto made = make_world(c);
   const World& cat = *made;
   for (const char* kind : {"tabular", "log_linear"}) {
@@ -143,9 +145,10 @@ TEST_CASE("policy: the backend's training pass agrees with log_probs to float ro
     Policy policy(cat, kind, false);
     // every candidate "chosen" once per prompt, so the pass's log-probabilities are the whole distribution
     PolicyPass pass;
-    pass.chosen.resize(c.prompts, c.candidates);
+    const int K = c.get<CategoricalWorldConfig>().candidates;
+    pass.chosen.resize(c.prompts, K);
     for (int p = 0; p < c.prompts; ++p)
-      for (int k = 0; k < c.candidates; ++k) pass.chosen(p, k) = k;
+      for (int k = 0; k < K; ++k) pass.chosen(p, k) = k;
     PolicyPassRequest request;
     request.mean_feature = true;
     policy_pass_cpu(policy.table(), policy.theta(), request, pass);
@@ -159,7 +162,7 @@ TEST_CASE("policy: the backend's training pass agrees with log_probs to float ro
       // E_pi[d logit / d theta]: pi itself (tabular) or phi^T pi
       Eigen::VectorXd mean = pi;
       if (policy.kind() == Policy::Kind::log_linear)
-        mean = cat.candidates()->features.middleRows(static_cast<Eigen::Index>(p) * c.candidates, c.candidates)
+        mean = cat.candidates()->features.middleRows(static_cast<Eigen::Index>(p) * K, K)
                    .cast<double>()
                    .transpose() *
                pi;

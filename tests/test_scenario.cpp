@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "models/worlds/gaussian.h"
 #include "sim/optimizers/best_of_n.h"
 #include "sim/optimizers/kl_optimum.h"
 #include "sim/scenario/scenario.h"
@@ -65,8 +66,8 @@ optimizers:
   CHECK(s.seed == 3);
   CHECK(s.world.type == "gaussian");
   CHECK(s.world.dim == 4);
-  CHECK(s.world.mean == std::vector<double>{0.5});
-  CHECK(s.world.scale == std::vector<double>{1, 2, 1, 1});
+  CHECK(s.world.get<GaussianWorldConfig>().mean == std::vector<double>{0.5});
+  CHECK(s.world.get<GaussianWorldConfig>().scale == std::vector<double>{1, 2, 1, 1});
   CHECK(s.world.prompts == 64);
   CHECK(s.gold.type == "concave");
   CHECK(s.gold.penalty == 0.25);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/preferences.h"
+#include "models/worlds/categorical.h"
 #include "models/worlds/registry.h"
 #include "models/proxy.h"
 #include "sim/report/leaderboard.h"
@@ -133,7 +134,7 @@ TEST_CASE("mitigation scenario: world.normalize_features puts every candidate on
                            " ref_feature_weights: [0, 0, 0, 0, 1]}\ngold: {type: linear}\nproxy: {type: learned}\n"
                            "optimizer: {type: best_of_n, n: [1]}\n";
   const Built raw = build(body), unit = build(body, {"world.normalize_features=true"});
-  CHECK_FALSE(raw.s.world.normalize_features);
+  CHECK_FALSE(raw.s.world.get<CategoricalWorldConfig>().normalize_features);
   CHECK(to_json(unit.s)["world"]["normalize_features"] == true);
   const double radius = 1.5 * std::sqrt(5.0);
   for (Eigen::Index i = 0; i < unit.world->candidates()->features.rows(); ++i) {

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "sim/numeric/normal_draws.h"
+#include "models/worlds/categorical.h"
+#include "models/worlds/gaussian.h"
 #include "models/worlds/registry.h"
 #include "sim/scenario/types.h"
 
@@ -24,9 +26,10 @@ WorldConfig categorical(int prompts, int candidates) {
   c.type = "categorical";
   c.dim = 3;
   c.prompts = prompts;
-  c.candidates = candidates;
-  c.ref_logit_scale = 1.5;
-  c.seed = 4;
+  CategoricalWorldConfig& own = c.get<CategoricalWorldConfig>();
+  own.candidates = candidates;
+  own.ref_logit_scale = 1.5;
+  own.seed = 4;
   return c;
 }
 
@@ -34,8 +37,8 @@ WorldConfig gaussian() {
   WorldConfig c;
   c.dim = 5;
   c.prompts = 3;
-  c.mean = {0.5, -1.0, 0.0, 2.0, 0.25};
-  c.scale = {1.0, 0.5, 2.0, 1.5, 0.75};
+  c.get<GaussianWorldConfig>().mean = {0.5, -1.0, 0.0, 2.0, 0.25};
+  c.get<GaussianWorldConfig>().scale = {1.0, 0.5, 2.0, 1.5, 0.75};
   return c;
 }
 

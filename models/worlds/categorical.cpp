@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/worlds/categorical.h"
 #include "models/worlds/registry.h"
 #include "sim/scenario/check.h"
 
@@ -17,10 +18,11 @@ namespace {
 
 class CategoricalWorld final : public World {
  public:
-  explicit CategoricalWorld(const WorldConfig& cfg) : World(cfg.dim, cfg.prompts) {
+  explicit CategoricalWorld(const WorldConfig& world) : World(world.dim, world.prompts) {
+    const CategoricalWorldConfig& cfg = world.get<CategoricalWorldConfig>();
     // phi[p,k] ~ N(0, feature_scale^2 I) (rescaled to norm feature_scale sqrt(d) when normalize_features);
     // logits = ref_logit_scale * z + phi . w_ref
-    const int P = cfg.prompts, K = cfg.candidates, d = cfg.dim;
+    const int P = world.prompts, K = cfg.candidates, d = world.dim;
     c_.count = K;
     c_.features.resize(static_cast<Eigen::Index>(P) * K, d);
     c_.log_ref.resize(P, K);
@@ -95,11 +97,12 @@ class CategoricalWorld final : public World {
 };
 
 ConfigType config_type() {
-  using W = WorldConfig;
-  ConfigType t;
-  t.doc =
+  using W = CategoricalWorldConfig;
+  ConfigType t = typed_config_type<W>(
+      "world", "categorical",
       "each prompt has K fixed candidates with features phi[p,k], and pi_ref is a softmax over them: expectations "
-      "and KL are exact sums";
+      "and KL are exact sums",
+      {});
   t.table = {{
       field<W>("candidates", &W::candidates, "K candidates per prompt", at_least(1)),
       field<W>("feature_scale", &W::feature_scale, "phi[p,k] ~ N(0, feature_scale^2 I)", positive()),
@@ -115,9 +118,9 @@ ConfigType config_type() {
                "logits), so attributes trade off against each other: a finite resource (Zhuang & "
                "Hadfield-Menell 2020)"),
   }};
-  t.validate = [](const void* c, const Scenario&, const Check& k, const std::string& path) {
-    const WorldConfig& w = *static_cast<const WorldConfig*>(c);
-    k.dims(w.ref_feature_weights.size(), w.dim, path + ".ref_feature_weights", true, false);
+  t.validate = [](const void* c, const Scenario& s, const Check& k, const std::string& path) {
+    const W& w = *static_cast<const W*>(c);
+    k.dims(w.ref_feature_weights.size(), s.world.dim, path + ".ref_feature_weights", true, false);
   };
   return t;
 }
@@ -127,7 +130,9 @@ const WorldRegistration registered(config_type(),
                                     [](const WorldConfig& c) -> std::unique_ptr<const World> {
                                       return std::make_unique<CategoricalWorld>(c);
                                     },
-                                    [](const WorldConfig& c) { return WorldAbilities{c.candidates, false}; }});
+                                    [](const WorldConfig& c) {
+                                      return WorldAbilities{c.get<CategoricalWorldConfig>().candidates, false};
+                                    }});
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 
 #include "sim/numeric/gaussian_density.h"
 #include "sim/numeric/normal_draws.h"
+#include "models/worlds/gaussian.h"
 #include "models/worlds/registry.h"
 #include "sim/scenario/check.h"
 
@@ -22,8 +23,9 @@ Eigen::VectorXd broadcast(const std::vector<double>& v, int dim) {
 class GaussianWorld final : public World {
  public:
   explicit GaussianWorld(const WorldConfig& cfg) : World(cfg.dim, cfg.prompts) {
-    ref_.mean = broadcast(cfg.mean, cfg.dim);
-    ref_.scale = broadcast(cfg.scale, cfg.dim);
+    const GaussianWorldConfig& own = cfg.get<GaussianWorldConfig>();
+    ref_.mean = broadcast(own.mean, cfg.dim);
+    ref_.scale = broadcast(own.scale, cfg.dim);
   }
 
   const GaussianReference* gaussian() const override { return &ref_; }
@@ -62,18 +64,19 @@ class GaussianWorld final : public World {
 };
 
 ConfigType config_type() {
-  using W = WorldConfig;
-  ConfigType t;
-  t.doc = "a response is a feature vector y in R^d; pi_ref = N(mean, diag(scale^2))";
-  t.table = {{
-      field<W>("mean", &W::mean, "pi_ref mean (one value is used for every dimension)")
-          .allowed("1 value or `dim` values"),
-      field<W>("scale", &W::scale, "pi_ref standard deviation", positive()).allowed("1 or `dim` values, each > 0"),
-  }};
-  t.validate = [](const void* c, const Scenario&, const Check& k, const std::string& path) {
-    const WorldConfig& w = *static_cast<const WorldConfig*>(c);
-    k.dims(w.mean.size(), w.dim, path + ".mean", false, true);
-    k.dims(w.scale.size(), w.dim, path + ".scale", false, true);
+  using W = GaussianWorldConfig;
+  ConfigType t = typed_config_type<W>(
+      "world", "gaussian", "a response is a feature vector y in R^d; pi_ref = N(mean, diag(scale^2))",
+      {{
+          field<W>("mean", &W::mean, "pi_ref mean (one value is used for every dimension)")
+              .allowed("1 value or `dim` values"),
+          field<W>("scale", &W::scale, "pi_ref standard deviation", positive())
+              .allowed("1 or `dim` values, each > 0"),
+      }});
+  t.validate = [](const void* c, const Scenario& s, const Check& k, const std::string& path) {
+    const W& w = *static_cast<const W*>(c);
+    k.dims(w.mean.size(), s.world.dim, path + ".mean", false, true);
+    k.dims(w.scale.size(), s.world.dim, path + ".scale", false, true);
   };
   return t;
 }

@@ -1,7 +1,7 @@
 // config.h — the scenario as one tree of plain structs with documented defaults.
-// Contract: parse.cpp fills it from YAML through the field tables (sections.cpp for these structs; each optimizer's
-// own file for its struct); which keys a section reads depends on its `type` (world: gaussian | categorical, ...):
-// a member the chosen type's table does not list keeps its default. validate() in validate.cpp is the only place
+// Contract: parse.cpp fills it from YAML through the field tables (sections.cpp for these structs; each world's and
+// optimizer's own file for its struct); which keys a section reads depends on its `type` (world: gaussian |
+// categorical, ...): a member the chosen type's table does not list keeps its default. validate() in validate.cpp is the only place
 // that checks it. Engine code reads it and never changes it.
 #pragma once
 
@@ -14,22 +14,36 @@
 
 namespace goodhart {
 
-// world: what a response is and the reference policy pi_ref that generates it
+// world: what a response is and the reference policy pi_ref that generates it. The keys every world has are here;
+// each world type's own keys are its struct (models/worlds/<type>.h, with its table in <type>.cpp), held by params
+// and read as world.get<CategoricalWorldConfig>()
 struct WorldConfig {
-  std::string type = "gaussian";       // gaussian | categorical
+  std::string type = "gaussian";       // a registered world type (models/worlds/)
   int dim = 8;                         // d: features per response
   int prompts = 64;                    // P: prompts (gaussian world: independent pools, for standard errors)
-  std::vector<double> mean = {0.0};    // gaussian: pi_ref mean, one value for every dim or d values
-  std::vector<double> scale = {1.0};   // gaussian: pi_ref std, one value or d values (> 0)
-  int candidates = 64;                 // categorical: K candidate responses per prompt
-  double feature_scale = 1.0;          // categorical: phi[p,k] ~ N(0, feature_scale^2 I)
-  double ref_logit_scale = 1.0;        // categorical: reference logits = ref_logit_scale * N(0,1) + ...
-  std::vector<double> ref_feature_weights;  // categorical: ... + phi . w (a "fluency" direction); empty: none
-  std::uint64_t seed = 0;              // categorical: seed of the features and logits (the world is fixed
-                                       // across run seeds unless this is swept)
-  bool normalize_features = false;     // categorical: rescale each phi[p,k] to norm feature_scale * sqrt(dim)
-                                       // (before the logits), so attributes trade off against each other: a
-                                       // finite resource (Zhuang & Hadfield-Menell 2020); false: as drawn
+  TypedConfig params;                  // the type's own config struct
+
+  WorldConfig() { retype(); }
+  // params become the default struct of `type` when they hold another type's (or none); an unregistered type
+  // leaves them empty (validate names the type)
+  void retype() {
+    if (params.type() && params.type()->name == type) return;
+    const ConfigType* t = find_config_type("world", type);
+    params = t ? TypedConfig(*t) : TypedConfig();
+  }
+  // the type's struct, made anew when `type` changed since (so code that builds a config can set type, then keys)
+  template <class T>
+  T& get() {
+    retype();
+    return params.as<T>();
+  }
+  // throws std::logic_error when params are not of `type`'s struct (type changed without retype)
+  template <class T>
+  const T& get() const {
+    if (!params.type() || params.type()->name != type)
+      throw std::logic_error("world.params do not hold the config of world type '" + type + "'");
+    return params.as<T>();
+  }
 };
 
 // gold: the true reward r*(features), standardized to mean 0, variance 1 under pi_ref

@@ -2,6 +2,7 @@
 // type of each section reads (and no other), optimizers as a list, no sweep; and its hash.
 // Contract: to_json(s).dump() is a pure function of the config; point_id is its 64-bit FNV-1a as 16 lowercase hex.
 #include <cstdio>
+#include <stdexcept>
 
 #include "sim/scenario/internal.h"
 #include "sim/scenario/sections.h"
@@ -14,13 +15,23 @@ namespace {
 using scenario_detail::BoundTable;
 using scenario_detail::tables_json;
 
+// the struct a type's table fills (see parse.cpp); a world whose params are not of its type is a caller's error
+const void* type_object(const WorldConfig& w, const ConfigType& type) {
+  if (w.params.type() != &type) throw std::logic_error("world.params do not hold the config of '" + w.type + "'");
+  return w.params.data();
+}
+template <class Config>
+const void* type_object(const Config& c, const ConfigType&) {
+  return &c;
+}
+
 // a typed section's keys: its common table and its type's
 template <class Config>
 nlohmann::json typed_json(const std::string& section, const Config& c) {
   void* object = const_cast<Config*>(&c);  // tables_json only reads
   const ConfigType* type = find_config_type(section, c.type);
   std::vector<BoundTable> tables{{&common_table(section), object}};
-  if (type) tables.push_back({&type->table, object});
+  if (type) tables.push_back({&type->table, const_cast<void*>(type_object(c, *type))});
   return tables_json(tables);
 }
 

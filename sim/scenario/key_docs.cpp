@@ -171,9 +171,9 @@ std::string key_table(const std::string& name) {
   if (const ConfigType* type = type_of_name(name)) {
     // the type's doc, then its table
     const std::string& section = type->section;
-    TypedConfig object;
-    if (section == "optimizer") object = TypedConfig(*type);
-    void* config = section == "optimizer" ? object.data() : defaults.section(section);
+    TypedConfig object;  // a world's or optimizer's own struct, at its defaults
+    if (type->make) object = TypedConfig(*type);
+    void* config = type->make ? object.data() : defaults.section(section);
     return sentence(type->doc) + "\n\n" + table_markdown(type->table, config, section);
   }
   void* object = defaults.section(name);

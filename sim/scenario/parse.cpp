@@ -1,4 +1,4 @@
-// parse.cpp — a YAML tree to the Scenario structs of config.h and the optimizer types' own structs, every key read
+// parse.cpp — a YAML tree to the Scenario structs of config.h and the world and optimizer types' own structs, every key read
 // through its table row (fields.h); each type's defaults that depend on other fields (ConfigType::resolve).
 // Contract: value types, known keys (of the chosen type) and required sections are checked here; ranges only in
 // validate.cpp.
@@ -40,15 +40,28 @@ std::string listed_keys(const ConfigType& type, const Table& common) {
   return list;
 }
 
-// a typed section (world, gold, proxy) read into its struct through the common table and its type's
+// the struct a type's table fills: a world type's own (made for that type), else the section's
+void* type_object(WorldConfig& w, const ConfigType& type) {
+  w.type = type.name;
+  w.retype();
+  return w.params.data();
+}
+template <class Config>
+void* type_object(Config& c, const ConfigType&) {
+  return &c;
+}
+
+// a typed section (world, gold, proxy) read through the common table into its struct and its type's table into
+// the type's struct
 template <class Config>
 void parse_typed(const Ctx& ctx, Locations& locs, const YAML::Node& node, const std::string& section, Config& c) {
   const ConfigType& type = section_type(ctx, node, section, section, c.type);
   const Table& common = common_table(section);
+  void* own = type_object(c, type);
   const std::vector<std::string> given = read_tables(ctx, locs, node, section, section,
-                                                     {{&common, &c}, {&type.table, &c}},
+                                                     {{&common, &c}, {&type.table, own}},
                                                      {type.name, section, listed_keys(type, common)});
-  if (type.resolve) type.resolve(&c, given);
+  if (type.resolve) type.resolve(own, given);
 }
 
 // a section without types

@@ -1,9 +1,10 @@
 // types.h — the types a section can have (world: gaussian, categorical; gold: linear, mlp, concave; proxy: learned,
 // noisy; optimizer: best_of_n, ...) in one registry, each with the table of the keys it reads.
 // Contract: a type registers once (gold and proxy types in sections.cpp; a world or an optimizer in its own file, by
-// WorldRegistration or OptimizerRegistration); lookups list types by name. An optimizer type owns its config struct, held by
-// TypedConfig; world, gold and proxy types fill their section's struct (config.h) through their tables, so a
-// member a type's table does not list keeps its default and cannot change that type's results unhashed.
+// WorldRegistration or OptimizerRegistration); lookups list types by name. A world or optimizer type owns its config
+// struct (ConfigType::make), held by TypedConfig in WorldConfig::params or OptimizerConfig::params; gold and proxy
+// types fill their section's struct (config.h) through their tables. Either way a member a type's table does not
+// list keeps its default and cannot change that type's results unhashed.
 #pragma once
 
 #include <memory>
@@ -23,7 +24,8 @@ struct ConfigType {
   std::string name;     // the value of the section's `type` key
   std::string doc;      // what the type is, for the docs
   Table table;          // the keys it reads besides its section's common keys (common_table)
-  // optimizers: the type's own config struct (made, copied, its type checked on access)
+  // worlds and optimizers: the type's own config struct (made, copied, its type checked on access); null for gold
+  // and proxy types, whose tables fill their section's struct
   std::shared_ptr<void> (*make)() = nullptr;
   std::shared_ptr<void> (*copy)(const void*) = nullptr;
   std::type_index config_type = typeid(void);
@@ -44,7 +46,7 @@ const Table& common_table(const std::string& section);
 // "gaussian, categorical": the type names of a section, in registry order
 std::string type_list(const std::string& section);
 
-// an optimizer type's config struct, with value semantics (a copy is deep)
+// a world or optimizer type's config struct, with value semantics (a copy is deep)
 class TypedConfig {
  public:
   TypedConfig() = default;
@@ -78,11 +80,11 @@ class TypedConfig {
   std::shared_ptr<void> data_;
 };
 
-// the ConfigType of an optimizer whose struct is Config
+// the ConfigType of a world or optimizer type whose struct is Config
 template <class Config>
-ConfigType optimizer_config_type(std::string name, std::string doc, Table table) {
+ConfigType typed_config_type(std::string section, std::string name, std::string doc, Table table) {
   ConfigType t;
-  t.section = "optimizer";
+  t.section = std::move(section);
   t.name = std::move(name);
   t.doc = std::move(doc);
   t.table = std::move(table);
@@ -92,6 +94,11 @@ ConfigType optimizer_config_type(std::string name, std::string doc, Table table)
   };
   t.config_type = typeid(Config);
   return t;
+}
+
+template <class Config>
+ConfigType optimizer_config_type(std::string name, std::string doc, Table table) {
+  return typed_config_type<Config>("optimizer", std::move(name), std::move(doc), std::move(table));
 }
 
 }  // namespace goodhart

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <set>
+#include <stdexcept>
 
 #include "sim/scenario/check.h"
 #include "sim/scenario/internal.h"
@@ -71,14 +72,23 @@ constexpr std::size_t kMaxPoints = 100000;  // every point is expanded and valid
 using scenario_detail::BoundTable;
 using scenario_detail::check_tables;
 
+// the struct a type's table fills (see parse.cpp)
+const void* type_object(const WorldConfig& w) { return w.params.data(); }
+template <class Config>
+const void* type_object(const Config& c) {
+  return &c;
+}
+
 // a typed section: its common rows, its type's rows, then its type's cross-field checks
 template <class Config>
 void validate_typed(const Check& c, const Scenario& s, const std::string& section, const Config& config) {
   void* object = const_cast<Config*>(&config);  // the checks only read
   const ConfigType* type = find_config_type(section, config.type);
   if (!type) c.fail(section + ".type", "one of " + type_list(section) + ", got '" + config.type + "'");
-  check_tables({{&common_table(section), object}, {&type->table, object}}, c, section);
-  if (type->validate) type->validate(object, s, c, section);
+  void* own = const_cast<void*>(type_object(config));
+  if (!own) throw std::logic_error(section + ": no config struct for type '" + config.type + "'");
+  check_tables({{&common_table(section), object}, {&type->table, own}}, c, section);
+  if (type->validate) type->validate(own, s, c, section);
 }
 
 // what ties the preferences to the proxy and the world
