@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "sim/engine/sweep_files.h"
 #include "sim/engine/sweep_run.h"
@@ -48,6 +49,13 @@ void merge_results(const std::vector<fs::path>& dirs, const fs::path& out, bool 
   if (!missing.empty()) throw RunRefused("merge: points missing from every folder: " + missing);
   if (!duplicated.empty()) throw RunRefused("merge: points found in more than one folder: " + duplicated);
   // the merged folder: its points, the combined files and a manifest naming the shards
+  // the merged folder is written whole: no run or other merge may write it meanwhile
+  std::optional<FolderLock> lock;
+  try {
+    lock.emplace(out, true, "goodhart merge");
+  } catch (const FolderLocked& e) {
+    throw RunRefused(e.what());
+  }
   fs::create_directories(out / "points");
   write_file_atomic(out / "sweep.json", sweep.dump(2) + "\n");
   for (const StoredPoint& p : stored)

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 
 #include "models/worlds/registry.h"
 #include "sim/engine/plan.h"
@@ -111,6 +112,13 @@ SweepOutcome run_sweep(const std::string& scenario_path, const std::vector<std::
   if (!o.force) check_memory(selected, omp_get_max_threads());
   const bool partial = o.only_point >= 0 || o.shard.count > 1;
   const nlohmann::ordered_json sweep = sweep_json(scenario, points);
+  // one whole run per folder at a time (shards of one sweep may share it); refused before anything is written
+  std::optional<FolderLock> lock;
+  try {
+    lock.emplace(o.dir, !partial, "goodhart run " + scenario_path + (partial ? " (a shard)" : ""));
+  } catch (const FolderLocked& e) {
+    throw RunRefused(e.what());
+  }
   prepare_folder(o.dir, sweep, o.resume, partial);
 
   // every selected point: found finished (resume) or computed and stored at once

@@ -3,12 +3,16 @@
 #include "sim/io/files.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -109,6 +113,41 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
     fail(path, "renaming " + tmp.string(), err);
   }
   sync_folder(folder);
+}
+
+FolderLock::FolderLock(const std::filesystem::path& dir, bool exclusive, const std::string& what) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::filesystem::path file = dir / ".goodhart.lock";
+  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0)
+    throw std::runtime_error("cannot open " + file.string() + " to lock the results folder: " + std::strerror(errno));
+  if (::flock(fd_, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
+    std::ifstream in(file);
+    std::stringstream holder;
+    holder << in.rdbuf();
+    std::string h = holder.str();
+    while (!h.empty() && (h.back() == '\n' || h.back() == ' ')) h.pop_back();
+    ::close(fd_);
+    fd_ = -1;
+    throw FolderLocked(dir.string() + " is in use by another goodhart run (" + (h.empty() ? "holder unknown" : h) +
+                       "): wait for it to finish, or use another --out");
+  }
+  // the holder's name, for the next one refused (a shared holder writes over another shard's: any one will do)
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const std::time_t now = std::time(nullptr);
+  char when[32] = {};
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  const std::string text = "pid " + std::to_string(::getpid()) + " on " + host + " since " + when + ", " + what + "\n";
+  if (::ftruncate(fd_, 0) == 0) {
+    const ssize_t written = ::pwrite(fd_, text.data(), text.size(), 0);
+    (void)written;  // the name is a courtesy: the lock holds without it
+  }
+}
+
+FolderLock::~FolderLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 
 }  // namespace goodhart

@@ -1,8 +1,10 @@
-// files.h — text output helpers: shortest round-trip numbers, CSV cells and tables, atomic file writes.
+// files.h — text output helpers: shortest round-trip numbers, CSV cells and tables, atomic file writes, and the
+// lock that keeps two runs out of one results folder.
 // Contract: output never depends on the locale; a written file is either the old one or the complete new one.
 #pragma once
 
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,24 @@ std::string csv_escape(std::string_view cell);
 // writes path.tmp.<pid> beside path, fsyncs it, renames it over path; creates parent folders; throws
 // std::runtime_error naming the path on failure (and removes the temporary file)
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+// an advisory lock on a results folder (flock on <dir>/.goodhart.lock): exclusive for a run that writes the whole
+// folder, shared by shard runs (each writes only its own points); released when the object is destroyed or the
+// process ends, kill -9 included. The lock file names its holder (pid, host, start time, what it runs); a lock
+// that cannot be taken throws FolderLocked with that text. Creates the folder.
+struct FolderLocked : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+class FolderLock {
+ public:
+  FolderLock(const std::filesystem::path& dir, bool exclusive, const std::string& what);
+  ~FolderLock();
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
 
 // a CSV table of raw cells; str() escapes them and ends every line with '\n'
 struct CsvTable {

@@ -2,6 +2,7 @@
 // Contract: load_scenario checks every swept value in a real point (grid: each value once, zip: every point);
 // expand_sweep validates every point. A command-line override of a swept key removes it from the sweep.
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "sim/scenario/internal.h"
@@ -99,6 +100,26 @@ RunSpec make_point(const Loaded& l, const SweepConfig& sweep, std::size_t k) {
   return r;
 }
 
+// two points with one point_id are one scenario run twice: its point file would be written twice and metrics.csv
+// would label rows with a value never run (a repeated value, two spellings of one number, ...)
+void refuse_duplicate_points(const std::vector<RunSpec>& points, const SweepConfig& sweep) {
+  std::map<std::string, const RunSpec*> seen;
+  for (const RunSpec& p : points) {
+    const auto [it, fresh] = seen.emplace(p.point_id, &p);
+    if (fresh) continue;
+    const auto values = [](const RunSpec& r) {
+      std::string v;
+      for (const auto& [k, x] : r.swept) v += (v.empty() ? "" : ", ") + k + "=" + x;
+      return v;
+    };
+    const SweepParameter& first = sweep.parameters.front();
+    throw ScenarioError(first.where, "sweep.parameters." + first.key,
+                        "points that differ, but point " + std::to_string(it->second->index) + " (" +
+                            values(*it->second) + ") and point " + std::to_string(p.index) + " (" + values(p) +
+                            ") are the same scenario (a repeated value, or two spellings of one value)");
+  }
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
@@ -139,6 +160,7 @@ std::vector<RunSpec> expand_sweep_text(const std::string& yaml, const std::strin
   std::size_t count = point_count(base.sweep);
   points.reserve(count);
   for (std::size_t k = 0; k < count; ++k) points.push_back(make_point(l, base.sweep, k));
+  refuse_duplicate_points(points, base.sweep);
   return points;
 }
 

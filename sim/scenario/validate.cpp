@@ -3,6 +3,9 @@
 // Contract: the first failure throws ScenarioError naming the dotted key, its location (Locations::where) and the
 // expected range; a scenario that passes is safe for the engine to run as is.
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
 #include <initializer_list>
 #include <set>
 #include <stdexcept>
@@ -101,12 +104,51 @@ void validate_preferences(const Check& c, const PreferenceConfig& p, bool learne
     c.fail("preferences.bias_weight", "0 without preferences.bias_feature, got " + number_text(p.bias_weight));
 }
 
+// what a file may say about where results go: `name` becomes results/<name>, so it is one safe folder name; an
+// output.dir stays inside the folder goodhart runs in (relative, no `..`). A scenario file is shared like code,
+// so it must never write outside the folder the user chose (`--out` on the command line is the user's own)
+void validate_paths(const Check& c, const Scenario& s) {
+  const auto safe = [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+           ch == '-' || ch == '.';
+  };
+  const auto shown = [](const std::string& v) {
+    std::string out;
+    for (unsigned char ch : v) {
+      if (ch < 0x20 || ch == 0x7f) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", ch);
+        out += buf;
+      } else {
+        out += static_cast<char>(ch);
+      }
+    }
+    return "'" + out + "'";
+  };
+  const std::string& n = s.name;
+  if (n.empty() || n.size() > 128 || !std::isalnum(static_cast<unsigned char>(n.front())) ||
+      !std::all_of(n.begin(), n.end(), safe))
+    c.fail("name",
+           "a folder name of letters, digits, '_', '-' and '.', starting with a letter or digit, at most 128 "
+           "characters (results go to results/<name>), got " + shown(n));
+  const std::string& dir = s.output.dir;
+  if (dir.empty()) return;
+  const std::filesystem::path p(dir);
+  bool escapes = p.is_absolute() || dir.front() == '~';
+  for (const auto& part : p) escapes = escapes || part == "..";
+  const bool printable = std::all_of(dir.begin(), dir.end(), [&](char ch) { return safe(ch) || ch == '/'; });
+  if (escapes || !printable)
+    c.fail("output.dir",
+           "a relative folder inside the working folder (letters, digits, '_', '-', '.', '/'; no '..', not "
+           "absolute); to write elsewhere, pass --out on the command line, got " + shown(dir));
+}
+
 }  // namespace
 
 void validate(const Scenario& s, const Locations& at) {
   Check c{at};
   if (s.schema_version != 1) c.fail("schema_version", "1, got " + std::to_string(s.schema_version));
-  if (s.name.empty()) c.fail("name", "a non-empty string");
+  validate_paths(c, s);
   validate_typed(c, s, "world", s.world);
   validate_typed(c, s, "gold", s.gold);
   check_tables({{&section_table("preferences"), const_cast<PreferenceConfig*>(&s.preferences)}}, c, "preferences");

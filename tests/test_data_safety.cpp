@@ -1,0 +1,98 @@
+// test_data_safety.cpp — what a scenario file may not do to the user's files, and runs that may not share a folder:
+// names and output.dir that would write outside the working folder, sweeps whose points are one scenario twice,
+// and the results-folder lock (a second whole run refused, naming the holder; shards share it).
+// Contract: every refusal is a located error (exit 2 through the CLI) before anything is written; the lock is
+// taken and released in-process (FolderLock) and by the built binary (test::cli).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "cli_helpers.h"
+#include "sim/io/files.h"
+#include "sim/scenario/scenario.h"
+
+using namespace goodhart;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string scenario(const std::string& top, const std::string& sweep = "") {
+  return "schema_version: 1\n" + top + "description: t\nseed: 0\n"
+         "world: {type: gaussian, dim: 2, prompts: 2}\ngold: {type: linear}\nproxy: {type: noisy}\n"
+         "optimizer: {type: best_of_n, pool: 16, n: [1, 2]}\n" + sweep;
+}
+
+std::string load_error(const std::string& yaml) {
+  try {
+    expand_sweep_text(yaml, "t.yaml", {});
+  } catch (const ScenarioError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("name and output.dir from a file never reach outside the working folder") {
+  for (const char* name : {"\"..\"", "\".\"", "\"../x\"", "\"/tmp/x\"", "\"a/b\"", "\".hidden\"", "\"a b\"",
+                           "\"a\\x01b\"", "\"\""}) {
+    INFO(name);
+    const std::string err = load_error(scenario(std::string("name: ") + name + "\n"));
+    CHECK(err.find("t.yaml:2:7: name: a folder name of letters, digits") == 0);
+  }
+  // a control character is shown escaped, not written raw to the terminal
+  CHECK(load_error(scenario("name: \"a\\x01b\"\n")).find("got 'a\\x01b'") != std::string::npos);
+  for (const char* dir : {"../out", "/tmp/out", "a/../../b", "~/out", "a\\b"}) {
+    INFO(dir);
+    const std::string err = load_error(scenario(std::string("name: ok\noutput: {dir: \"") + dir + "\"}\n"));
+    CHECK(err.find("output.dir: a relative folder inside the working folder") != std::string::npos);
+  }
+  CHECK(load_error(scenario("name: ok.v2-final_3\noutput: {dir: results/sub/run-1}\n")).empty());
+  // through the CLI: exit 2, nothing written where the name points
+  const fs::path dir = test::scratch("safety_name");
+  fs::create_directories(dir);
+  std::ofstream(dir / "s.yaml") << scenario("name: \"../escaped\"\n");
+  const auto r = test::cli("run " + (dir / "s.yaml").string() + " --quiet");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("name: a folder name") != std::string::npos);
+  CHECK_FALSE(fs::exists(fs::path(GOODHART_SOURCE_DIR) / "escaped"));
+}
+
+TEST_CASE("a sweep whose points are one scenario twice is refused, naming both points") {
+  const std::string twice = load_error(scenario("name: t\n", "sweep: {parameters: {seed: {values: [0, 0]}}}\n"));
+  CHECK(twice.find("sweep.parameters.seed: points that differ, but point 0 (seed=0) and point 1 (seed=0)") !=
+        std::string::npos);
+  // two spellings of one number
+  const std::string spelled = load_error(
+      scenario("name: t\n", "sweep: {parameters: {proxy.noise.scale: {values: [0.25, 2.5e-1]}}}\n"));
+  CHECK(spelled.find("point 0 (proxy.noise.scale=0.25) and point 1 (proxy.noise.scale=2.5e-1)") !=
+        std::string::npos);
+  // distinct values pass
+  CHECK(load_error(scenario("name: t\n", "sweep: {parameters: {seed: {values: [0, 1]}}}\n")).empty());
+}
+
+TEST_CASE("one whole run per results folder: a second is refused naming the holder; shards share the folder") {
+  const fs::path dir = test::scratch("safety_lock");
+  {
+    const FolderLock held(dir, true, "a test");
+    CHECK_THROWS_WITH_AS(FolderLock(dir, true, "another"), doctest::Contains("is in use by another goodhart run (pid"),
+                         FolderLocked);
+    CHECK_THROWS_AS(FolderLock(dir, false, "a shard"), FolderLocked);
+    const auto r = test::cli("run scenarios/tiny/categorical_exact.yaml --quiet --out " + dir.string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("is in use by another goodhart run (pid") != std::string::npos);
+    CHECK(r.err.find("a test") != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "sweep.json"));  // refused before writing anything
+  }
+  {
+    const FolderLock a(dir, false, "shard 0"), b(dir, false, "shard 1");  // shards of one sweep coexist
+    CHECK_THROWS_AS(FolderLock(dir, true, "a whole run"), FolderLocked);
+  }
+  // released (also when a holder dies: the kernel drops flock locks with the process)
+  const auto r = test::cli("run scenarios/tiny/categorical_exact.yaml --quiet --out " + dir.string());
+  CHECK(r.exit_code == 0);
+  CHECK(fs::exists(dir / "metrics.csv"));
+}
