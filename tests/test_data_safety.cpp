@@ -96,3 +96,19 @@ TEST_CASE("one whole run per results folder: a second is refused naming the hold
   CHECK(r.exit_code == 0);
   CHECK(fs::exists(dir / "metrics.csv"));
 }
+
+TEST_CASE("strict scalars: a quoted number or boolean is a string; a second YAML document is refused") {
+  const std::string head = "schema_version: 1\nname: t\ndescription: t\nseed: 0\n";
+  const std::string rest = "gold: {type: linear}\nproxy: {type: noisy}\noptimizer: {type: best_of_n, pool: 16, n: [1]}\n";
+  CHECK(load_error("schema_version: \"1\"\nname: t\ndescription: t\nworld: {type: gaussian}\n" + rest)
+            .find("t.yaml:1:17: schema_version: an integer, got the quoted string \"1\"") == 0);
+  CHECK(load_error(head + "world: {type: gaussian, dim: \"8\"}\n" + rest)
+            .find("world.dim: an integer, got the quoted string \"8\" (write it without quotes)") != std::string::npos);
+  CHECK(load_error(head + "world: {type: gaussian, scale: ['2']}\n" + rest)
+            .find("world.scale: a list of numbers, got the quoted string \"2\"") != std::string::npos);
+  CHECK(load_error(head + "world: {type: categorical, normalize_features: \"true\"}\n" + rest)
+            .find("true or false, got the quoted string \"true\"") != std::string::npos);
+  CHECK(load_error(head + "world: {type: gaussian, dim: 8}\n" + rest).empty());  // plain: a number
+  CHECK(load_error(head + "world: {type: gaussian}\n" + rest + "---\nname: other\n")
+            .find("t.yaml:10:1: <document>: one YAML document per scenario file") == 0);
+}

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "sim/scenario/internal.h"
 
@@ -66,7 +67,13 @@ Loaded prepare(const std::string& yaml, const std::string& name, const std::vect
   l.text = yaml;
   l.overrides = overrides;
   try {
-    l.tree = YAML::Load(yaml);
+    // one document: a second one (after `---`) would otherwise be ignored without a word
+    const std::vector<YAML::Node> documents = YAML::LoadAll(yaml);
+    if (documents.size() > 1)
+      throw ScenarioError(documents[1].Mark().is_null() ? name + ":1:1" : mark_text(name, documents[1].Mark()),
+                          "<document>",
+                          "one YAML document per scenario file, but a second one starts here");
+    l.tree = documents.empty() ? YAML::Node() : documents.front();
   } catch (const YAML::ParserException& e) {
     throw ScenarioError(mark_text(name, e.mark), "<syntax>", e.msg);
   }

@@ -77,15 +77,23 @@ std::string unknown_key_message(std::string_view key, const std::vector<std::str
   return "unknown key, expected one of: " + list;
 }
 
+// a quoted scalar ("8", '8') is a string in YAML, whatever it spells: never read as a number or a boolean
+bool quoted(const YAML::Node& n) { return n.IsScalar() && n.Tag() == "!"; }
+
+// what was expected, and that a quoted value is text
+std::string expected_not_quoted(const YAML::Node& n, const std::string& expected) {
+  return quoted(n) ? expected + ", got the quoted string \"" + n.Scalar() + "\" (write it without quotes)" : expected;
+}
+
 bool read_int(const YAML::Node& n, long long& out) {
-  if (!n.IsScalar()) return false;
+  if (!n.IsScalar() || quoted(n)) return false;
   const std::string& s = n.Scalar();
   auto r = std::from_chars(s.data(), s.data() + s.size(), out);
   return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
 bool read_double(const YAML::Node& n, double& out) {
-  if (!n.IsScalar()) return false;
+  if (!n.IsScalar() || quoted(n)) return false;
   std::string_view s = n.Scalar();
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   auto r = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -95,7 +103,7 @@ bool read_double(const YAML::Node& n, double& out) {
 int to_int(const Ctx& ctx, const YAML::Node& n, const std::string& key, const char* expected) {
   long long v = 0;
   if (!read_int(n, v) || v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
-    throw ScenarioError(ctx.where(n, key), key, expected);
+    throw ScenarioError(ctx.where(n, key), key, expected_not_quoted(n, expected));
   return int(v);
 }
 
@@ -127,7 +135,7 @@ bool valid_utf8(std::string_view s) {
 
 double to_double(const Ctx& ctx, const YAML::Node& n, const std::string& key, const char* expected) {
   double v = 0;
-  if (!read_double(n, v)) throw ScenarioError(ctx.where(n, key), key, expected);
+  if (!read_double(n, v)) throw ScenarioError(ctx.where(n, key), key, expected_not_quoted(n, expected));
   return v;
 }
 
@@ -216,8 +224,9 @@ void Section::read(std::string_view key, std::uint64_t& out) const {
   if (!n) return;
   const std::string& s = n->IsScalar() ? n->Scalar() : std::string();
   auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-  if (s.empty() || r.ec != std::errc() || r.ptr != s.data() + s.size())
-    throw ScenarioError(ctx_.where(*n, key_path(key)), key_path(key), "a non-negative integer below 2^64");
+  if (s.empty() || quoted(*n) || r.ec != std::errc() || r.ptr != s.data() + s.size())
+    throw ScenarioError(ctx_.where(*n, key_path(key)), key_path(key),
+                        expected_not_quoted(*n, "a non-negative integer below 2^64"));
 }
 
 void Section::read(std::string_view key, double& out) const {
@@ -227,13 +236,13 @@ void Section::read(std::string_view key, double& out) const {
 void Section::read(std::string_view key, bool& out) const {
   const YAML::Node* n = record(key);
   if (!n) return;
-  const std::string& s = n->IsScalar() ? n->Scalar() : "";
+  const std::string& s = n->IsScalar() && !quoted(*n) ? n->Scalar() : "";
   if (s == "true" || s == "True" || s == "TRUE")
     out = true;
   else if (s == "false" || s == "False" || s == "FALSE")
     out = false;
   else
-    throw ScenarioError(ctx_.where(*n, key_path(key)), key_path(key), "true or false");
+    throw ScenarioError(ctx_.where(*n, key_path(key)), key_path(key), expected_not_quoted(*n, "true or false"));
 }
 
 void Section::read(std::string_view key, std::string& out) const {
