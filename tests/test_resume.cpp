@@ -92,6 +92,22 @@ TEST_CASE("resuming a changed scenario into the same folder is refused, naming t
   CHECK(slurp(dir / "metrics.csv") == before);
 }
 
+TEST_CASE("a different scenario into a folder of results is refused without --force, and replaces them with it") {
+  const fs::path dir = fresh_dir("overwrite_other");
+  REQUIRE(run_goodhart("run scenarios/tiny/categorical_exact.yaml --quiet --out " + dir.string()) == 0);
+  const std::string before = slurp(dir / "metrics.csv");
+  std::string err;
+  CHECK(run_goodhart("run scenarios/tiny/categorical_exact.yaml world.dim=4 --quiet --out " + dir.string(), &err) == 2);
+  CHECK(err.find("holds results of a different scenario (differing keys: scenario.world.dim)") != std::string::npos);
+  CHECK(err.find("pass --force to delete them") != std::string::npos);
+  CHECK(slurp(dir / "metrics.csv") == before);  // nothing lost
+  // the same scenario again starts afresh without asking; --force replaces another's
+  CHECK(run_goodhart("run scenarios/tiny/categorical_exact.yaml --quiet --out " + dir.string()) == 0);
+  CHECK(run_goodhart("run scenarios/tiny/categorical_exact.yaml world.dim=4 --force --quiet --out " + dir.string()) ==
+        0);
+  CHECK(slurp(dir / "metrics.csv") != before);
+}
+
 TEST_CASE("shards run as separate processes merge into the single-process results") {
   const std::string file = "scenarios/tiny/gao_bon_learned.yaml";
   const fs::path whole = fresh_dir("shard_whole");

@@ -207,7 +207,9 @@ int main(int argc, char** argv) {
   run->add_option("--shard", o.shard, "run every N-th point: i/N with 0 <= i < N (default from SLURM_ARRAY_TASK_*)");
   run->add_option("--point", o.point, "run only point K (see validate --list-points)")->check(CLI::NonNegativeNumber);
   run->add_flag("--resume", o.resume, "skip points already finished in the results folder");
-  run->add_flag("--force", o.force, "run even when the memory estimate exceeds the memory available");
+  run->add_flag("--force", o.force,
+                "run even when the memory estimate exceeds the memory available, and replace a different "
+                "scenario's results in the folder");
   run->add_flag("--quiet", o.quiet, "no progress on stderr");
   CLI::App* validate = app.add_subcommand("validate", "parse and check: the resolved config and the point count");
   add_scenario(validate);

@@ -71,18 +71,20 @@ void check_memory(const std::vector<const RunSpec*>& selected, int threads) {
   }
 }
 
-// prepare the folder: refuse another scenario's results; without --resume an unsharded run starts afresh
-void prepare_folder(const fs::path& dir, const nlohmann::ordered_json& sweep, bool resume, bool sharded) {
+// prepare the folder: refuse another scenario's results (with --resume or shards always; a fresh whole run only
+// replaces them with --force); without --resume an unsharded run starts afresh
+void prepare_folder(const fs::path& dir, const nlohmann::ordered_json& sweep, bool resume, bool sharded, bool force) {
   const fs::path sweep_file = dir / "sweep.json";
   if (fs::exists(sweep_file)) {
     const nlohmann::json stored = read_json_file(sweep_file);
     const std::vector<std::string> keys = differing_keys(stored, nlohmann::json(sweep));
-    if (!keys.empty() && (resume || sharded)) {
+    if (!keys.empty() && (resume || sharded || !force)) {
       std::string list;
       for (std::size_t i = 0; i < keys.size() && i < 8; ++i) list += (i ? ", " : "") + keys[i];
       if (keys.size() > 8) list += ", ...";
       throw RunRefused(dir.string() + " holds results of a different scenario (differing keys: " + list +
-                       "); use another --out, or run without --resume to start afresh");
+                       "); use another --out" +
+                       (resume || sharded ? "" : ", or pass --force to delete them and start afresh"));
     }
     if (!resume && !sharded) {
       // a fresh run replaces the folder's results
@@ -119,7 +121,7 @@ SweepOutcome run_sweep(const std::string& scenario_path, const std::vector<std::
   } catch (const FolderLocked& e) {
     throw RunRefused(e.what());
   }
-  prepare_folder(o.dir, sweep, o.resume, partial);
+  prepare_folder(o.dir, sweep, o.resume, partial, o.force);
 
   // every selected point: found finished (resume) or computed and stored at once
   SweepOutcome outcome;

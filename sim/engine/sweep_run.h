@@ -30,7 +30,8 @@ struct SweepOptions {
   Shard shard;
   int only_point = -1;        // run just this point index (-1: every point of the shard)
   bool resume = false;        // skip points already stored for the same scenario
-  bool force = false;         // run even when the memory estimate exceeds the memory available
+  bool force = false;         // run even when the memory estimate exceeds the memory available, and replace a
+                              // different scenario's results in the folder
   bool quiet = false;
   const std::atomic<int>* stop = nullptr;  // a signal number once the process was asked to stop
 };
