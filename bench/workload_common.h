@@ -20,7 +20,7 @@
 namespace goodhart::bench {
 
 struct WorkloadOptions {
-  std::string workload;          // w1 | w2 | w3 | w3op
+  std::string workload;          // w1 | w2 | w3
   double scale = 1.0;            // multiplies the number of prompts P (BENCHMARKS.md's sizes at scale 1)
   Backend backend = Backend::cpu;
   int repeats = 3;               // timed runs; the results reported are the last run's
