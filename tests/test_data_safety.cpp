@@ -1,10 +1,12 @@
 // test_data_safety.cpp — what a scenario file may not do to the user's files, and runs that may not share a folder:
 // names and output.dir that would write outside the working folder, sweeps whose points are one scenario twice,
-// and the results-folder lock (a second whole run refused, naming the holder; shards share it).
+// the results-folder lock (a second whole run refused, naming the holder; shards share it), and output targets
+// that cannot be used (a file, an unwritable folder, an empty path) or thread counts out of range.
 // Contract: every refusal is a located error (exit 2 through the CLI) before anything is written; the lock is
 // taken and released in-process (FolderLock) and by the built binary (test::cli).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -111,4 +113,44 @@ TEST_CASE("strict scalars: a quoted number or boolean is a string; a second YAML
   CHECK(load_error(head + "world: {type: gaussian, dim: 8}\n" + rest).empty());  // plain: a number
   CHECK(load_error(head + "world: {type: gaussian}\n" + rest + "---\nname: other\n")
             .find("t.yaml:10:1: <document>: one YAML document per scenario file") == 0);
+}
+
+TEST_CASE("output targets: a file, an uncreatable or unwritable folder, '' and a thread count out of range") {
+  const fs::path dir = test::scratch("safety_targets");
+  fs::create_directories(dir);
+  std::ofstream(dir / "a_file") << "keep me\n";
+  const std::string run = "run scenarios/tiny/categorical_exact.yaml --quiet ";
+  struct Case {
+    std::string args, message;
+  };
+  const std::vector<Case> cases = {
+      {"--out " + (dir / "a_file").string(), "a_file is a file, not a folder: name a folder for the output"},
+      {"--out /dev/full", "/dev/full is a file, not a folder"},
+      {"--out " + (dir / "a_file" / "sub").string(), "cannot create the folder"},
+      {"--out /proc/goodhart-results", "cannot create the folder /proc/goodhart-results"},
+      {"--out /proc", "cannot write into the folder /proc"},
+      {"--out ''", "--out: an empty path: name a folder or leave the option out"},
+      {"--threads 0", "--threads: Value 0 not in range 1 to 1024"},
+      {"--threads 100000000", "--threads: Value 100000000 not in range 1 to 1024"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.args);
+    const auto r = test::cli(run + c.args);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find(c.message) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') <= 2);  // one line (CLI11 adds "Run with --help")
+  }
+  CHECK(test::slurp(dir / "a_file") == "keep me\n");
+  // a folder as the scenario, and a missing one, are named as such
+  const auto folder = test::cli("run scenarios --quiet --out " + (dir / "x").string());
+  CHECK(folder.exit_code == 2);
+  CHECK(folder.err.find("scenarios:1:1: <file>: a scenario file, but scenarios is a folder") != std::string::npos);
+  const auto missing = test::cli("validate scenarios/no_such.yaml");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err.find("there is no file scenarios/no_such.yaml") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "x"));
+  // compare: the same folder twice (spelled two ways)
+  const auto twice = test::cli("compare " + dir.string() + " " + dir.string() + "/");
+  CHECK(twice.exit_code == 2);
+  CHECK(twice.err.find("is given twice") != std::string::npos);
 }

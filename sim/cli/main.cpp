@@ -191,6 +191,15 @@ int cmd_plot(const Options& o) {
 
 }  // namespace
 
+// the most OpenMP threads a run may ask for: far above any machine's cores, low enough that the runtime's per-thread
+// stacks and pools stay small
+constexpr int max_threads = 1024;
+
+// a path option given as '' is a mistake, not "the default"
+const CLI::Validator not_empty(
+    [](std::string& value) { return value.empty() ? std::string("an empty path: name a folder or leave the option out") : std::string(); },
+    "PATH");
+
 int main(int argc, char** argv) {
   CLI::App app{"goodhart — a reward-model overoptimization simulator"};
   app.require_subcommand(1);
@@ -201,9 +210,10 @@ int main(int argc, char** argv) {
   };
   CLI::App* run = app.add_subcommand("run", "run a scenario: results folder with metrics.csv, runs.csv, manifest");
   add_scenario(run);
-  run->add_option("--out", o.out, "results folder (default: output.dir, else results/<name>)");
+  run->add_option("--out", o.out, "results folder (default: output.dir, else results/<name>)")->check(not_empty);
   run->add_option("--backend", o.backend, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  run->add_option("--threads", o.threads, "OpenMP threads (default: all cores)")->check(CLI::PositiveNumber);
+  run->add_option("--threads", o.threads, "OpenMP threads, 1 to 1024 (default: all cores)")
+      ->check(CLI::Range(1, max_threads));
   run->add_option("--shard", o.shard, "run every N-th point: i/N with 0 <= i < N (default from SLURM_ARRAY_TASK_*)");
   run->add_option("--point", o.point, "run only point K (see validate --list-points)")->check(CLI::NonNegativeNumber);
   run->add_flag("--resume", o.resume, "skip points already finished in the results folder");
@@ -216,20 +226,22 @@ int main(int argc, char** argv) {
   validate->add_flag("--list-points", o.list_points, "print one line per point: index, point_id, swept values");
   CLI::App* plan = app.add_subcommand("plan", "points, estimated memory and time");
   add_scenario(plan);
-  plan->add_option("--threads", o.threads, "threads to plan for")->check(CLI::PositiveNumber);
+  plan->add_option("--threads", o.threads, "threads to plan for, 1 to 1024")->check(CLI::Range(1, max_threads));
   CLI::App* merge = app.add_subcommand("merge", "combine the points of shards of one sweep into one results folder");
   merge->add_option("dirs", o.merge_dirs, "results folders of the shards")->required()->check(CLI::ExistingDirectory);
-  merge->add_option("--out", o.out, "merged folder (default: the first folder)");
+  merge->add_option("--out", o.out, "merged folder (default: the first folder)")->check(not_empty);
   merge->add_flag("--quiet", o.quiet, "no summary on stderr");
   CLI::App* compare = app.add_subcommand("compare", "a leaderboard of the optimizer variants of results folders");
   compare->add_option("dirs", o.merge_dirs, "results folders (each with metrics.csv and runs.csv)")->required();
-  compare->add_option("--out", o.out, "folder for leaderboard.csv and leaderboard.json (default: the first folder)");
+  compare->add_option("--out", o.out, "folder for leaderboard.csv and leaderboard.json (default: the first folder)")
+      ->check(not_empty);
   compare->add_option("--kl", o.kl_budgets, "KL budgets for gold at a fixed KL, comma-separated (default 0.5,1,2,4)");
   compare->add_flag("--quiet", o.quiet, "no table on stdout");
   CLI::App* list = app.add_subcommand("list", "the scenario library with one-line descriptions");
   CLI::App* plot = app.add_subcommand("plot", "Goodhart curves (PNG and SVG) of a results folder");
   plot->add_option("results", o.scenario, "results folder (metrics.csv, runs.csv)")->required();
-  plot->add_option("--out", o.out, "PNG path (an SVG is written beside it); default RESULTS/goodhart.png");
+  plot->add_option("--out", o.out, "PNG path (an SVG is written beside it); default RESULTS/goodhart.png")
+      ->check(not_empty);
   plot->add_option("--panel-by", o.panel_by, "'optimizer' or a swept key (default: chosen from the results)");
   CLI::App* keys = app.add_subcommand("keys", "the scenario keys of a section or type, from the field tables");
   keys->add_option("table", o.scenario, "top, a section (world, proxy.noise, ...) or a type (optimizer.dpo); "
@@ -261,6 +273,9 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const RunRefused& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const FolderUnusable& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const std::invalid_argument& e) {

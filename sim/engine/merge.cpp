@@ -55,6 +55,8 @@ void merge_results(const std::vector<fs::path>& dirs, const fs::path& out, bool 
     lock.emplace(out, true, "goodhart merge");
   } catch (const FolderLocked& e) {
     throw RunRefused(e.what());
+  } catch (const FolderUnusable& e) {
+    throw RunRefused(e.what());
   }
   fs::create_directories(out / "points");
   write_file_atomic(out / "sweep.json", sweep.dump(2) + "\n");

@@ -120,6 +120,8 @@ SweepOutcome run_sweep(const std::string& scenario_path, const std::vector<std::
     lock.emplace(o.dir, !partial, "goodhart run " + scenario_path + (partial ? " (a shard)" : ""));
   } catch (const FolderLocked& e) {
     throw RunRefused(e.what());
+  } catch (const FolderUnusable& e) {
+    throw RunRefused(e.what());
   }
   prepare_folder(o.dir, sweep, o.resume, partial, o.force);
 

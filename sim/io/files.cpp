@@ -115,13 +115,27 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
   sync_folder(folder);
 }
 
-FolderLock::FolderLock(const std::filesystem::path& dir, bool exclusive, const std::string& what) {
+void make_output_folder(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  const fs::file_status status = fs::status(dir, ec);
+  if (fs::exists(status) && !fs::is_directory(status))
+    throw FolderUnusable(dir.string() + " is a file, not a folder: name a folder for the output");
+  if (!fs::exists(status)) {
+    fs::create_directories(dir, ec);
+    if (ec) throw FolderUnusable("cannot create the folder " + dir.string() + ": " + ec.message());
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw FolderUnusable("cannot write into the folder " + dir.string() + ": " + std::strerror(errno));
+}
+
+FolderLock::FolderLock(const std::filesystem::path& dir, bool exclusive, const std::string& what) {
+  make_output_folder(dir);
   const std::filesystem::path file = dir / ".goodhart.lock";
   fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0)
-    throw std::runtime_error("cannot open " + file.string() + " to lock the results folder: " + std::strerror(errno));
+    throw FolderUnusable("cannot write into the folder " + dir.string() + " (its lock file " + file.string() +
+                         "): " + std::strerror(errno));
   if (::flock(fd_, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
     std::ifstream in(file);
     std::stringstream holder;

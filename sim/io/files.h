@@ -22,10 +22,18 @@ std::string csv_escape(std::string_view cell);
 // std::runtime_error naming the path on failure (and removes the temporary file)
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
+// an output folder that cannot be used: a file of that name, a folder that cannot be created or written into
+struct FolderUnusable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// creates dir (and its parents) when missing and checks that it is a folder this process can write into; throws
+// FolderUnusable naming the folder and the reason
+void make_output_folder(const std::filesystem::path& dir);
+
 // an advisory lock on a results folder (flock on <dir>/.goodhart.lock): exclusive for a run that writes the whole
 // folder, shared by shard runs (each writes only its own points); released when the object is destroyed or the
 // process ends, kill -9 included. The lock file names its holder (pid, host, start time, what it runs); a lock
-// that cannot be taken throws FolderLocked with that text. Creates the folder.
+// that cannot be taken throws FolderLocked with that text. Creates the folder (make_output_folder).
 struct FolderLocked : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

@@ -70,6 +70,13 @@ std::vector<double> parse_kl_budgets(const std::string& text) {
 
 Leaderboard build_leaderboard(const std::vector<fs::path>& dirs, const std::vector<double>& kl_budgets) {
   if (dirs.empty()) throw std::invalid_argument("compare: at least one results folder");
+  for (std::size_t i = 0; i < dirs.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j) {
+      std::error_code ec;
+      if (dirs[i] == dirs[j] || fs::equivalent(dirs[i], dirs[j], ec))
+        throw std::invalid_argument("compare: " + dirs[i].string() + " is given twice (as " + dirs[j].string() +
+                                    " too): name each results folder once");
+    }
   Leaderboard board;
   board.kl_budgets = kl_budgets;
   const std::size_t B = kl_budgets.size();
@@ -166,6 +173,7 @@ Leaderboard compare_results(const std::vector<fs::path>& dirs, const fs::path& o
                             const std::vector<double>& kl_budgets, bool quiet, std::ostream& table) {
   const Leaderboard board = build_leaderboard(dirs, kl_budgets);
   const fs::path folder = out.empty() ? dirs.front() : out;
+  make_output_folder(folder);
   write_file_atomic(folder / "leaderboard.csv", leaderboard_csv(board));
   write_file_atomic(folder / "leaderboard.json", leaderboard_json(board).dump(2) + "\n");
   if (!quiet) print_leaderboard(board, table);

@@ -1,6 +1,9 @@
 // load.cpp — the scenario pipeline: read, apply overrides, parse, resolve defaults, validate, expand the sweep.
 // Contract: load_scenario checks every swept value in a real point (grid: each value once, zip: every point);
 // expand_sweep validates every point. A command-line override of a swept key removes it from the sweep.
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -127,11 +130,18 @@ void refuse_duplicate_points(const std::vector<RunSpec>& points, const SweepConf
   }
 }
 
+// the scenario file's text; a missing file, a folder or an unreadable file is named as such
 std::string read_file(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status))
+    throw ScenarioError(path + ":1:1", "<file>", "a scenario file, but there is no file " + path);
+  if (std::filesystem::is_directory(status))
+    throw ScenarioError(path + ":1:1", "<file>", "a scenario file, but " + path + " is a folder");
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   if (in) text << in.rdbuf();
-  if (!in) throw ScenarioError(path + ":1:1", "<file>", "a readable scenario file");
+  if (!in) throw ScenarioError(path + ":1:1", "<file>", std::string("a readable scenario file (") + std::strerror(errno) + ")");
   return text.str();
 }
 
