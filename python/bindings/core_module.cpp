@@ -8,6 +8,8 @@
 #include <omp.h>
 
 #include <atomic>
+#include <cmath>
+#include <limits>
 #include <csignal>
 #include <filesystem>
 #include <sstream>
@@ -25,6 +27,7 @@
 #include "sim/report/leaderboard.h"
 #include "sim/stats/fits.h"
 #include "sim/engine/sweep_run.h"
+#include "sim/io/files.h"
 #include "sim/scenario/scenario.h"
 
 namespace nb = nanobind;
@@ -55,6 +58,9 @@ struct RestoreAfterRun {
 
 nb::dict run_scenario(const std::string& path, const std::vector<std::string>& overrides, const std::string& out,
                       const std::string& backend, int threads, bool resume, bool force, bool quiet) {
+  if (threads < 0 || threads > 1024)
+    throw std::invalid_argument("threads: expected 1 to 1024 (or None for every core), got " + std::to_string(threads));
+  if (out.empty()) throw std::invalid_argument("out: an empty path: name a folder, or pass None for a temporary one");
   SweepOptions options;
   options.dir = out;
   options.backend = parse_backend(backend);
@@ -114,6 +120,45 @@ nb::ndarray<nb::numpy, double, nb::ndim<2>> owned_matrix(std::vector<double>&& v
 // the exact KL-regularized optimum over given candidates (tilt_sweep): per beta, the mean over prompts of
 // kl, entropy, ess and E[values[j]]; log_ref, proxy and each value are P x K float32 arrays
 using ReadMatrixF = nb::ndarray<const float, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
+
+std::string number_text(double x) {
+  std::ostringstream s;
+  s << x;
+  return s.str();
+}
+
+// tilt's numbers as the engine needs them: betas finite and > 0; proxy and values finite; log_ref finite or -inf
+// (a candidate pi_ref never draws), with at least one drawable candidate per prompt
+void check_tilt_values(const ReadMatrixF& log_ref, const ReadMatrixF& proxy, const std::vector<ReadMatrixF>& values,
+                       const ReadVector& betas) {
+  if (betas.shape(0) == 0) throw std::invalid_argument("betas: expected at least one beta");
+  for (std::size_t i = 0; i < betas.shape(0); ++i)
+    if (!(std::isfinite(betas(i)) && betas(i) > 0))
+      throw std::invalid_argument("betas: expected finite numbers > 0 (pi_beta ∝ pi_ref exp(proxy / beta)), got " +
+                                  number_text(betas(i)) + " at index " + std::to_string(i));
+  const std::size_t P = log_ref.shape(0), K = log_ref.shape(1);
+  auto cell = [K](std::size_t at) { return "row " + std::to_string(at / K) + ", column " + std::to_string(at % K); };
+  auto all_finite = [&](const ReadMatrixF& a, const std::string& what) {
+    for (std::size_t i = 0; i < P * K; ++i)
+      if (!std::isfinite(a.data()[i]))
+        throw std::invalid_argument(what + ": expected finite numbers, got " + number_text(a.data()[i]) + " at " +
+                                    cell(i));
+  };
+  all_finite(proxy, "proxy");
+  for (std::size_t v = 0; v < values.size(); ++v) all_finite(values[v], "values[" + std::to_string(v) + "]");
+  for (std::size_t p = 0; p < P; ++p) {
+    bool drawable = false;
+    for (std::size_t k = 0; k < K; ++k) {
+      const float x = log_ref.data()[p * K + k];
+      if (std::isnan(x) || x == std::numeric_limits<float>::infinity())
+        throw std::invalid_argument("log_ref: expected log-probabilities (finite, or -inf for a candidate never "
+                                    "drawn), got " + number_text(x) + " at " + cell(p * K + k));
+      drawable = drawable || std::isfinite(x);
+    }
+    if (!drawable)
+      throw std::invalid_argument("log_ref: row " + std::to_string(p) + " is -inf everywhere (no candidate to draw)");
+  }
+}
 nb::ndarray<nb::numpy, double, nb::ndim<2>> tilt(const ReadMatrixF& log_ref, const ReadMatrixF& proxy,
                                                   const std::vector<ReadMatrixF>& values, const ReadVector& betas,
                                                   const std::string& backend) {
@@ -123,8 +168,12 @@ nb::ndarray<nb::numpy, double, nb::ndim<2>> tilt(const ReadMatrixF& log_ref, con
       throw std::invalid_argument(std::string(what) + ": expected the shape of log_ref (" +
                                   std::to_string(prompts) + " x " + std::to_string(candidates) + ")");
   };
+  if (prompts < 1 || candidates < 1)
+    throw std::invalid_argument("log_ref: expected a P x K array with P >= 1 prompts and K >= 1 candidates, got " +
+                                std::to_string(prompts) + " x " + std::to_string(candidates));
   same_shape(proxy, "proxy");
   for (const ReadMatrixF& v : values) same_shape(v, "values");
+  check_tilt_values(log_ref, proxy, values, betas);
   // the op reads the numpy arrays in place
   auto view = [&](const ReadMatrixF& a) { return FloatMatrixView(a.data(), prompts, candidates); };
   TiltInput in{view(log_ref), view(proxy), {}};
@@ -162,6 +211,8 @@ void translate(const std::exception_ptr& p, void*) {
     err.attr("expected") = e.expected;
     PyErr_SetObject(scenario_error_type, err.ptr());
   } catch (const RunRefused& e) {
+    PyErr_SetString(run_refused_type, e.what());
+  } catch (const FolderUnusable& e) {
     PyErr_SetString(run_refused_type, e.what());
   } catch (const std::invalid_argument& e) {
     PyErr_SetString(PyExc_ValueError, e.what());

@@ -26,12 +26,23 @@ def _core():
     return core
 
 
+def _plain(value):
+    """numpy scalars and arrays as the Python numbers and lists they hold (json.dumps cannot write them)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"a scenario value must be a number, string, boolean, list or dict, got {type(value).__name__}")
+
+
 def _override_text(value):
     """A Python value as the YAML text of a command-line override."""
+    if isinstance(value, (np.generic, np.ndarray)):
+        value = _plain(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value)
+        return json.dumps(value, default=_plain)
     return str(value)
 
 
@@ -45,7 +56,7 @@ def _overrides(overrides):
 
 def _scenario_text(scenario):
     """A dict scenario as YAML text (JSON is YAML): line numbers in errors point into this text."""
-    return json.dumps(scenario, indent=2)
+    return json.dumps(scenario, indent=2, default=_plain)
 
 
 def validate(scenario, overrides=None):
@@ -75,6 +86,11 @@ def run(scenario, overrides=None, backend="auto", out=None, threads=None, resume
     """
     core = _core()
     overrides = _overrides(overrides)
+    if out is not None and os.fspath(out) == "":
+        raise ValueError("out: an empty path: name a folder, or pass None for a temporary one")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
+                                or not 1 <= threads <= 1024):
+        raise ValueError(f"threads: expected an integer from 1 to 1024 (or None for every core), got {threads!r}")
     with tempfile.TemporaryDirectory(prefix="goodhart-") as scratch:
         results_dir = Path(out) if out is not None else Path(scratch) / "results"
         if isinstance(scenario, dict):
@@ -86,7 +102,7 @@ def run(scenario, overrides=None, backend="auto", out=None, threads=None, resume
             path.write_text(text + "\n")
         else:
             path = Path(scenario)
-        outcome = core.run(os.fspath(path), overrides, os.fspath(results_dir), backend, threads or 0, resume,
+        outcome = core.run(os.fspath(path), overrides, os.fspath(results_dir), backend, int(threads or 0), resume,
                            force, quiet)
         if outcome["left"]:
             where = f"; finished points are kept in {results_dir}: rerun with resume=True" if out else ""
@@ -153,7 +169,12 @@ def exact_tilt(log_ref, proxy, betas, values=None, backend="auto"):
     # C-contiguous float32 arrays pass through unchanged and are read in place by the engine
     log_ref, proxy = (np.ascontiguousarray(a, dtype=np.float32) for a in (log_ref, proxy))
     arrays = [proxy] + [np.ascontiguousarray(v, dtype=np.float32) for v in values.values()]
-    betas = np.ascontiguousarray(betas, dtype=np.float64)
+    for name, a in zip(["log_ref", "proxy"] + [f"values[{k!r}]" for k in values], [log_ref] + arrays):
+        if a.ndim != 2:
+            raise ValueError(f"{name}: expected a P x K array (prompts x candidates), got shape {a.shape}")
+    betas = np.ascontiguousarray(np.atleast_1d(betas), dtype=np.float64)
+    if betas.ndim != 1:
+        raise ValueError(f"betas: expected a number or a 1-D list of numbers, got shape {betas.shape}")
     table = core.tilt(log_ref, proxy, arrays, betas, backend)
     names = ["kl", "entropy", "ess", "proxy"] + list(values)
     df = pd.DataFrame(table, columns=names)

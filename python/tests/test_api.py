@@ -142,6 +142,53 @@ def test_exact_tilt_matches_numpy():
         goodhart.exact_tilt(log_ref, proxy[:, :5], betas)
 
 
+@pytest.mark.parametrize("log_ref, proxy, betas, message", [
+    (np.zeros((3, 0)), np.zeros((3, 0)), [1.0], "P >= 1 prompts and K >= 1 candidates, got 3 x 0"),
+    (np.zeros((0, 4)), np.zeros((0, 4)), [1.0], "got 0 x 4"),
+    (np.zeros(4), np.zeros(4), [1.0], r"log_ref: expected a P x K array .* shape \(4,\)"),
+    (np.zeros((2, 3)), np.zeros((2, 3)), [0.0], "betas: expected finite numbers > 0.*got 0 at index 0"),
+    (np.zeros((2, 3)), np.zeros((2, 3)), [1.0, -1.0], "got -1 at index 1"),
+    (np.zeros((2, 3)), np.zeros((2, 3)), [math.nan], "got nan"),
+    (np.zeros((2, 3)), np.zeros((2, 3)), [math.inf], "got inf"),
+    (np.zeros((2, 3)), np.zeros((2, 3)), [], "at least one beta"),
+    (np.zeros((2, 3)), np.full((2, 3), math.nan), [1.0], "proxy: expected finite numbers, got nan at row 0"),
+    (np.full((2, 3), -math.inf), np.zeros((2, 3)), [1.0], "row 0 is -inf everywhere"),
+    (np.full((2, 3), math.nan), np.zeros((2, 3)), [1.0], "log_ref: expected log-probabilities"),
+])
+def test_exact_tilt_refuses_what_is_not_a_tilt(log_ref, proxy, betas, message):
+    with pytest.raises(ValueError, match=message):
+        goodhart.exact_tilt(log_ref, proxy, betas)
+
+
+def test_exact_tilt_takes_a_scalar_beta_and_a_never_drawn_candidate():
+    log_ref = np.array([[math.log(0.5), math.log(0.5), -math.inf]])  # the third candidate has pi_ref = 0
+    table = goodhart.exact_tilt(log_ref, np.array([[0.0, 1.0, 5.0]]), 1.0, backend="cpu")
+    p = np.exp([0.0, 1.0]) / np.exp([0.0, 1.0]).sum()
+    assert table["proxy"].iloc[0] == pytest.approx(p[1], rel=1e-5)
+
+
+def test_numpy_scalars_and_arrays_are_scenario_values(tmp_path):
+    scenario = {"schema_version": np.int64(1), "name": "np", "description": "numpy values", "seed": np.int32(0),
+                "world": {"type": "gaussian", "dim": np.int64(2), "prompts": np.int64(4)},
+                "gold": {"type": "linear"}, "proxy": {"type": "noisy", "noise": {"scale": np.float32(0.5)}},
+                "optimizer": {"type": "best_of_n", "pool": np.int64(16), "n": np.array([1, 2, 4])}}
+    resolved, points = goodhart.validate(scenario, overrides={"seed": np.int64(3), "proxy.noise.scale": np.float64(0.25)})
+    assert resolved["world"]["dim"] == 2 and resolved["seed"] == 3 and resolved["optimizers"][0]["n"] == [1, 2, 4]
+    assert resolved["proxy"]["noise"]["scale"] == 0.25
+    assert len(goodhart.run(scenario, threads=np.int64(1))) == 3
+    with pytest.raises(TypeError, match="got object"):
+        goodhart.validate({**scenario, "name": object()})
+
+
+@pytest.mark.parametrize("kwargs, message", [({"out": ""}, "out: an empty path"),
+                                             ({"threads": 0}, "threads: expected an integer from 1 to 1024"),
+                                             ({"threads": 100000000}, "1 to 1024"),
+                                             ({"threads": 1.5}, "1 to 1024")])
+def test_run_refuses_bad_targets_before_running(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        goodhart.run(TINY, **kwargs)
+
+
 def test_compare_writes_the_leaderboard_of_the_command_line(tiny_results, tmp_path):
     board = goodhart.compare([tiny_results], out=tmp_path / "py")
     run_cli("compare", tiny_results, "--out", tmp_path / "cli", "--quiet")
