@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh — installs what the build, the tests, the demo's plot and the Python package need: Debian's
-# packages (compilers, C++ libraries) and PyPI's (the package's build and run-time needs, pytest, nbclient).
+# packages (compilers, C++ libraries) and PyPI's (the package's build and run-time needs, pytest, hypothesis,
+# nbclient).
 # Usage: scripts/install-deps.sh   (installs only what is missing)
 set -euo pipefail
 
@@ -20,7 +21,7 @@ fi
 
 # PyPI: module name -> package name
 python_needs=(numpy:numpy pandas:pandas matplotlib:matplotlib nanobind:nanobind scikit_build_core:scikit-build-core
-              pytest:pytest nbclient:nbclient nbformat:nbformat ipykernel:ipykernel)
+              pytest:pytest hypothesis:hypothesis nbclient:nbclient nbformat:nbformat ipykernel:ipykernel)
 missing=()
 for need in "${python_needs[@]}"; do
   python3 -c "import ${need%%:*}" 2>/dev/null || missing+=("${need#*:}")

@@ -170,7 +170,10 @@ TEST_CASE("compare: a leaderboard from a real tiny run has one row per optimizer
     for (double rho : c.gold_at_kl)
       if (!std::isnan(rho)) CHECK(std::abs(rho) <= 1.0 + 1e-12);
   // two folders: variants are per folder
-  const Leaderboard two = build_leaderboard({dir, dir}, {1});
+  const fs::path copy = dir.parent_path() / "results_copy";
+  fs::remove_all(copy);
+  fs::copy(dir, copy, fs::copy_options::recursive);
+  const Leaderboard two = build_leaderboard({dir, copy}, {1});
   CHECK(two.rows.size() == 8);
   CHECK(two.folders.size() == 2);
   CHECK(two.correlations.back().scope == "all");

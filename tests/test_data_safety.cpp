@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cli_helpers.h"
+#include "sim/engine/plan.h"
 #include "sim/io/files.h"
 #include "sim/scenario/scenario.h"
 
@@ -153,4 +154,67 @@ TEST_CASE("output targets: a file, an uncreatable or unwritable folder, '' and a
   const auto twice = test::cli("compare " + dir.string() + " " + dir.string() + "/");
   CHECK(twice.exit_code == 2);
   CHECK(twice.err.find("is given twice") != std::string::npos);
+}
+
+TEST_CASE("the memory estimate covers every stage; run refuses what cannot fit before allocating or writing") {
+  // peak resident bytes per element measured with /usr/bin/time -f %M on 1e6-element runs (dim 8, the base
+  // scenario below, one thread), minus the 8 MB of a tiny run; the estimate must not fall below any of them
+  const std::string base = "schema_version: 1\nname: mem\ndescription: t\nseed: 0\n"
+                           "world: {type: gaussian, dim: 8, prompts: 16}\ngold: {type: linear}\n"
+                           "preferences: {n_pairs: 1000, heldout_pairs: 0}\n"
+                           "proxy: {type: learned, model: linear, optimizer: lbfgs, epochs: 5}\n"
+                           "eval: {standardize_samples: 1000, accuracy_pairs: 100}\n"
+                           "optimizer: {type: best_of_n, pool: 1024, n: [1, 2, 4]}\n";
+  struct Measured {
+    std::vector<std::string> overrides;
+    double elements, bytes_each;
+  };
+  const std::vector<Measured> measured = {
+      {{"preferences.n_pairs=1000000"}, 1e6, 484},                                     // lbfgs, linear
+      {{"preferences.n_pairs=1000000", "world.dim=32"}, 1e6, 1566},                    // lbfgs, linear, d = 32
+      {{"preferences.n_pairs=1000000", "proxy.model=quadratic"}, 1e6, 797},            // lbfgs, quadratic
+      {{"preferences.n_pairs=1000000", "proxy.optimizer=adam"}, 1e6, 273},             // adam minibatches
+      {{"preferences.n_pairs=1000000", "proxy.ensemble_members=4"}, 1e6, 656},         // bootstrap members
+      {{"preferences.n_pairs=1000000", "proxy.model=mlp", "proxy.hidden=[64]", "proxy.epochs=1"}, 1e6, 3422},
+      {{"preferences.n_pairs=200000", "proxy.model=mlp", "proxy.hidden=[128, 128]", "proxy.epochs=1"}, 2e5, 8500},
+      {{"eval.standardize_samples=4000000"}, 4e6, 86},
+      {{"eval.standardize_samples=4000000", "world.dim=32"}, 4e6, 273},
+      {{"eval.accuracy_pairs=4000000"}, 4e6, 187},
+      {{"gold.type=mlp", "gold.hidden=[256]", "eval.standardize_samples=1000000"}, 1e6, 1081},
+  };
+  for (const Measured& m : measured) {
+    INFO(m.overrides.front() << (m.overrides.size() > 1 ? " " + m.overrides[1] : ""));
+    const RunSpec spec = expand_sweep_text(base, "mem.yaml", m.overrides).front();
+    CHECK(estimate_point(spec.config, 1).bytes >= m.elements * m.bytes_each);
+  }
+  // sizes no machine has: refused by run, naming the keys that size them, and nothing written
+  const fs::path dir = test::scratch("safety_memory");
+  fs::create_directories(dir);
+  std::ofstream(dir / "mem.yaml") << base;
+  for (const auto& [overrides, keys] : std::vector<std::pair<std::string, std::string>>{
+           {"preferences.n_pairs=2000000000", "lower preferences.n_pairs, preferences.heldout_pairs"},
+           {"eval.standardize_samples=2000000000", "lower eval.standardize_samples"},
+           {"gold.type=mlp gold.hidden=[300000,300000]", "lower gold.hidden"},
+           {"proxy.model=mlp proxy.hidden=[4096] preferences.n_pairs=100000000",
+            "lower preferences.n_pairs, preferences.heldout_pairs, proxy.hidden"}}) {
+    INFO(overrides);
+    const auto r = test::cli("run " + (dir / "mem.yaml").string() + " " + overrides + " --quiet --out " +
+                             (dir / "out").string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("of memory and this machine has") != std::string::npos);
+    CHECK(r.err.find(keys) != std::string::npos);
+    CHECK_FALSE(fs::exists(dir / "out"));
+  }
+}
+
+TEST_CASE("an error from inside a library names the point, the stage and the keys given for it; nothing is written") {
+  const fs::path dir = test::scratch("safety_library_error");
+  const auto r = test::cli("run scenarios/tiny/gao_bon_learned.yaml proxy.l2=1e300 --quiet --threads 1 --out " +
+                           dir.string());
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("error: point 0 (proxy.model=linear, preferences.n_pairs=300): fitting the proxy failed: ") == 0);
+  CHECK(r.err.find("proxy.l2 = 1e+300 (<command line>)") != std::string::npos);
+  CHECK(r.err.find("proxy.optimizer = \"lbfgs\" (scenarios/tiny/gao_bon_learned.yaml:8:") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_FALSE(fs::exists(dir));  // the run created the folder and stored no point: it is gone
 }

@@ -58,7 +58,7 @@ void change(const FieldRef& ref) {
 // documents differ in any key (prepare_folder in sweep_run.cpp)
 bool resume_refuses(const Scenario& stored, const Scenario& changed) {
   const auto doc = [](const Scenario& s) {
-    return nlohmann::json(sweep_json(s, {RunSpec{s, 0, point_id(s), {}}}));
+    return nlohmann::json(sweep_json(s, {RunSpec{s, 0, point_id(s), {}, {}}}));
   };
   return !differing_keys(doc(stored), doc(changed)).empty();
 }

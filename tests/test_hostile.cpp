@@ -312,8 +312,9 @@ TEST_CASE("hostile: an error tail beyond the float range is a clear error, not i
       try {
         run_text(std::string(world) + fast_eval + opt +
                  "proxy: {type: noisy, noise: {distribution: pareto, shape: 0.02}}\n");
-      } catch (const std::overflow_error& e) {
+      } catch (const PointFailed& e) {
         message = e.what();
+        CHECK(e.usage);
       }
       CHECK(message.find("overflowed") != std::string::npos);
       CHECK(message.find("proxy.noise.shape") != std::string::npos);

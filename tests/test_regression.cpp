@@ -15,7 +15,8 @@
 // frontier's dpo rows (its only dpo in a world with candidates), re-recorded when dpo's steps moved onto the
 // backend ops policy_pass / policy_slots: the training log-probabilities now take float feature products on the
 // CPU, as policy_gradient's always did (measured: at most 1.6e-9 relative in any cell; no other optimizer or
-// scenario changed by a bit).
+// scenario changed by a bit). catastrophic_kwa (Kwa et al.'s own settings) was added later: its files were recorded
+// when it was added, by the same Release build of this suite.
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -1,12 +1,15 @@
 // test_resume.cpp — nothing lost: a sweep killed with SIGKILL or stopped with SIGTERM resumes to byte-identical
 // results; a changed scenario is refused; shards run as separate processes merge to the single-process result;
-// the memory guard refuses what cannot fit. Contract: runs the built binary in folders under the build tree.
+// the memory guard refuses what cannot fit; stored points are verified (damage recomputed or refused); the tables
+// are published all or nothing. Contract: runs the built binary in folders under the build tree.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "cli_helpers.h"
@@ -152,7 +155,84 @@ TEST_CASE("the memory guard refuses a sweep that cannot fit, before writing anyt
   std::string err;
   CHECK(run_goodhart("run scenarios/tiny/categorical_exact.yaml world.prompts=100000 world.candidates=100000 --quiet "
                  "--out " + dir.string(), &err) == 2);
-  CHECK(err.find("lower world.prompts or world.candidates") != std::string::npos);
+  CHECK(err.find("lower world.prompts, world.candidates") != std::string::npos);
   CHECK(err.find("--force") != std::string::npos);
   CHECK_FALSE(fs::exists(dir));
+}
+
+// rewrites one stored point file with `edit` applied to its JSON text
+void edit_point(const fs::path& file, const std::function<std::string(std::string)>& edit) {
+  const std::string text = edit(slurp(file));
+  std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
+}
+
+std::string replace_once(std::string s, const std::string& from, const std::string& to) {
+  const auto at = s.find(from);
+  REQUIRE(at != std::string::npos);
+  return s.replace(at, from.size(), to);
+}
+
+TEST_CASE("resume and merge verify each stored point: a damaged one is computed again (resume) or refused (merge)") {
+  const std::string tiny = "scenarios/tiny/gao_bon_learned.yaml --threads 1 --quiet";
+  const fs::path whole = fresh_dir("verify_whole");
+  REQUIRE(run_goodhart("run " + tiny + " --out " + whole.string()) == 0);
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(whole / "points")) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() == 4);
+  // damage of every kind: a hand-edited value, an injected row, a dropped column (the same edit to the header and
+  // the checksum recomputed cannot happen by hand: the header is compared with the sweep's), not JSON at all
+  const fs::path damaged = fresh_dir("verify_damaged");
+  fs::copy(whole, damaged, fs::copy_options::recursive);
+  const auto at = [&](std::size_t i) { return damaged / "points" / files[i].filename(); };
+  edit_point(at(0), [](std::string s) { return replace_once(s, ",0.", ",0.9"); });
+  edit_point(at(1), [](std::string s) { return replace_once(s, "\"runs_rows\": \"", "\"runs_rows\": \"x,y\\n"); });
+  edit_point(at(2), [](std::string s) { return replace_once(s, "point_id,curve_id,", "point_id,"); });
+  edit_point(at(3), [](std::string) { return std::string("{\"index\": 3,"); });
+  // merge names the first damaged point and writes nothing
+  std::string err;
+  CHECK(run_goodhart("merge " + damaged.string() + " --out " + fresh_dir("verify_merged").string(), &err) == 2);
+  CHECK(err.find("merge: point ") != std::string::npos);
+  CHECK(err.find(" is damaged: ") != std::string::npos);
+  CHECK_FALSE(fs::exists(fs::path(GOODHART_SOURCE_DIR) / "test_scratch" / "verify_merged" / "metrics.csv"));
+  // resume names each and computes them again, to the uninterrupted bytes
+  fs::remove(damaged / "metrics.csv");
+  CHECK(run_goodhart("run " + tiny + " --resume --out " + damaged.string(), &err) == 0);
+  CHECK(std::count(err.begin(), err.end(), '\n') == 4);
+  CHECK(err.find("is damaged: not a point file") != std::string::npos);
+  CHECK(err.find("computing it again") != std::string::npos);
+  CHECK(slurp(damaged / "metrics.csv") == slurp(whole / "metrics.csv"));
+  CHECK(slurp(damaged / "runs.csv") == slurp(whole / "runs.csv"));
+}
+
+TEST_CASE("a disk that fills while the tables are written publishes none of them and says what is missing") {
+  // a file size limit (ulimit -f, SIGXFSZ ignored) above every point file and below metrics.csv: the write of the
+  // combined tables fails as on a full disk
+  const fs::path dir = fresh_dir("publish_full");
+  const std::string run = "run scenarios/tiny/gao_bon_learned.yaml --threads 1 --quiet --out " + dir.string();
+  REQUIRE(run_goodhart(run) == 0);
+  std::uintmax_t largest_point = 0;
+  for (const auto& e : fs::directory_iterator(dir / "points")) largest_point = std::max(largest_point, e.file_size());
+  const std::uintmax_t metrics = fs::file_size(dir / "metrics.csv");
+  const std::uintmax_t limit_blocks = (largest_point + 1023) / 1024 + 1;
+  REQUIRE(limit_blocks * 1024 < metrics);
+  const fs::path fresh = fresh_dir("publish_full_fresh"), err_file = fresh.string() + ".err";
+  const std::string cmd = std::string("cd ") + GOODHART_SOURCE_DIR + " && bash -c 'trap \"\" XFSZ; ulimit -f " +
+                          std::to_string(limit_blocks) + "; exec " + GOODHART_BINARY + " " + run.substr(0, run.find(" --out")) +
+                          " --out " + fresh.string() + "' 2>" + err_file.string();
+  const int status = std::system(cmd.c_str());
+  const std::string err = slurp(err_file);
+  INFO(err);
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(err.find("File too large") != std::string::npos);
+  CHECK(err.find("metrics.csv, runs.csv and manifest.json of " + fresh.string() + " were not written") !=
+        std::string::npos);
+  CHECK(err.find("rerun with --resume") != std::string::npos);
+  // none of the three, no temporary file left; every point kept
+  for (const char* f : {"metrics.csv", "runs.csv", "manifest.json"}) CHECK_FALSE(fs::exists(fresh / f));
+  for (const auto& e : fs::directory_iterator(fresh)) CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
+  CHECK(stored_points(fresh) == 4);
+  // with room again, --resume publishes the uninterrupted tables
+  CHECK(run_goodhart(run.substr(0, run.find(" --out")) + " --resume --out " + fresh.string()) == 0);
+  CHECK(slurp(fresh / "metrics.csv") == slurp(dir / "metrics.csv"));
 }

@@ -229,7 +229,8 @@ TEST_CASE("a file that cannot be read is an error") {
     load_scenario("/nonexistent/goodhart.yaml");
     FAIL("expected a ScenarioError");
   } catch (const ScenarioError& e) {
-    CHECK(std::string(e.what()) == "/nonexistent/goodhart.yaml:1:1: <file>: a readable scenario file");
+    CHECK(std::string(e.what()) == "/nonexistent/goodhart.yaml:1:1: <file>: a scenario file, but there is no file "
+                                   "/nonexistent/goodhart.yaml");
   }
 }
 

@@ -26,6 +26,7 @@
 #include "sim/backend/ops.h"
 #include "sim/report/leaderboard.h"
 #include "sim/stats/fits.h"
+#include "sim/engine/run.h"
 #include "sim/engine/sweep_run.h"
 #include "sim/io/files.h"
 #include "sim/scenario/scenario.h"
@@ -214,6 +215,8 @@ void translate(const std::exception_ptr& p, void*) {
     PyErr_SetString(run_refused_type, e.what());
   } catch (const FolderUnusable& e) {
     PyErr_SetString(run_refused_type, e.what());
+  } catch (const PointFailed& e) {
+    PyErr_SetString(e.usage ? PyExc_ValueError : PyExc_RuntimeError, e.what());
   } catch (const std::invalid_argument& e) {
     PyErr_SetString(PyExc_ValueError, e.what());
   }

@@ -1,7 +1,7 @@
 # __init__.py — `import goodhart`: run scenarios, load results, fit Gao curves, plot (see api.py, results.py, plot.py).
 """goodhart: a reward-model overoptimization simulator with a known gold reward.
 
-    df = goodhart.run("scenarios/gao_bon_learned.yaml", overrides={"optimizer.pool": 4096})
+    df = goodhart.run("scenarios/gao_bon_learned.yaml", overrides={"optimizer.pool": 4096, "optimizer.n": "~"})
     goodhart.plot.curves(df).savefig("goodhart.png")
 """
 from . import plot

@@ -154,7 +154,8 @@ def fit_gao(df):
         for form, fit in (("bon", core.fit_gao_bon(d, gold)), ("rl", core.fit_gao_rl(d, gold))):
             row.update({f"{form}_{name}": value for name, value in fit.items()})
         rows.append(row)
-    return pd.DataFrame(rows)
+    fits = [f"{form}_{name}" for form in ("bon", "rl") for name in ("alpha", "beta", "r2", "peak_sqrt_kl", "peak_gold")]
+    return pd.DataFrame(rows, columns=keys + ["beta"] + fits)
 
 
 def exact_tilt(log_ref, proxy, betas, values=None, backend="auto"):

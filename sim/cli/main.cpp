@@ -18,6 +18,7 @@
 
 #include "sim/report/leaderboard.h"
 #include "sim/engine/plan.h"
+#include "sim/engine/run.h"
 #include "sim/engine/sweep_run.h"
 #include "sim/io/files.h"
 #include "sim/scenario/key_docs.h"
@@ -242,7 +243,7 @@ int main(int argc, char** argv) {
   plot->add_option("results", o.scenario, "results folder (metrics.csv, runs.csv)")->required();
   plot->add_option("--out", o.out, "PNG path (an SVG is written beside it); default RESULTS/goodhart.png")
       ->check(not_empty);
-  plot->add_option("--panel-by", o.panel_by, "'optimizer' or a swept key (default: chosen from the results)");
+  plot->add_option("--panel-by", o.panel_by, "'optimizer', a swept key, 'seed', 'none' (one panel) or 'auto' (default)");
   CLI::App* keys = app.add_subcommand("keys", "the scenario keys of a section or type, from the field tables");
   keys->add_option("table", o.scenario, "top, a section (world, proxy.noise, ...) or a type (optimizer.dpo); "
                                         "default: every table");
@@ -278,6 +279,12 @@ int main(int argc, char** argv) {
   } catch (const FolderUnusable& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
+  } catch (const PointFailed& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return e.usage ? 2 : 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory (goodhart plan shows the memory each point needs; lower the sizes it names)\n";
+    return 1;
   } catch (const std::invalid_argument& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;

@@ -28,21 +28,25 @@ void merge_results(const std::vector<fs::path>& dirs, const fs::path& out, bool 
       throw RunRefused(d.string() + " holds results of a different sweep than " + unique.front().string() +
                        " (first differing key: " + keys.front() + ")");
   }
-  // every point exactly once
+  // every point exactly once, and sound
+  const TableHeaders headers = sweep_headers(sweep);
   std::vector<StoredPoint> stored;
   std::string missing, duplicated;
   std::map<std::string, fs::path> source;
   for (const auto& p : sweep.at("points")) {
     const std::string id = p.at("point_id").get<std::string>();
-    int copies = 0;
-    for (const fs::path& d : unique)
-      if (auto found = load_point(d, id)) {
-        if (++copies == 1) {
-          stored.push_back(std::move(*found));
-          source[id] = d;
-        }
-      }
     const std::string index = std::to_string(p.at("index").get<int>());
+    int copies = 0;
+    for (const fs::path& d : unique) {
+      PointLookup found = load_point(d, id, headers);
+      if (!found.damage.empty())
+        throw RunRefused("merge: point " + index + " in " + d.string() + " is damaged: " + found.damage +
+                         "; rerun that shard with --resume to compute it again");
+      if (found.point && ++copies == 1) {
+        stored.push_back(std::move(*found.point));
+        source[id] = d;
+      }
+    }
     if (copies == 0) missing += (missing.empty() ? "" : ", ") + index;
     if (copies > 1) duplicated += (duplicated.empty() ? "" : ", ") + index;
   }
@@ -61,7 +65,8 @@ void merge_results(const std::vector<fs::path>& dirs, const fs::path& out, bool 
   fs::create_directories(out / "points");
   write_file_atomic(out / "sweep.json", sweep.dump(2) + "\n");
   for (const StoredPoint& p : stored)
-    if (!fs::exists(point_file(out, p.point_id)) || !fs::equivalent(source[p.point_id], out)) store_point(out, p);
+    if (!fs::exists(point_file(out, p.point_id)) || !fs::equivalent(source[p.point_id], out))
+      store_point(out, p, headers);
   nlohmann::ordered_json shards = nlohmann::ordered_json::array();
   double seconds = 0.0;
   for (const fs::path& d : unique)

@@ -27,7 +27,63 @@ double mlp_flops(int d, const std::vector<int>& hidden) {
 }
 
 
+int sum_of(const std::vector<int>& widths) {
+  double total = 0.0;
+  for (int h : widths) total += h;
+  return static_cast<int>(std::min(total, 1e9));
+}
+
+// bytes of an mlp's weights over d inputs (double precision, with its gradient and optimizer state)
+double mlp_weight_bytes(int d, const std::vector<int>& hidden) { return 4.0 * 8.0 * mlp_flops(d, hidden) / 2.0; }
+
+// the stage of a point that holds the most memory at once, besides the optimizers: standardizing gold (and the
+// reference gold of win rates), drawing and fitting the preference pairs, or the RM's accuracy pairs. Per-element
+// costs are measured (bench: /usr/bin/time on 1e6-element runs, d = 8 and 32) and rounded up.
+PlanEstimate largest_stage(const Scenario& s) {
+  const double d = s.world.dim;
+  const std::vector<int> none;
+  const std::vector<int>& gold_hidden = s.gold.type == "mlp" ? s.gold.hidden : none;
+  const bool learned = s.proxy.type == "learned";
+  const std::vector<int>& proxy_hidden = learned && s.proxy.model == "mlp" ? s.proxy.hidden : none;
+  const double proxy_inputs = learned && s.proxy.model == "quadratic" ? 2.0 * d : d;
+  // a response: its features and values (doubles where they are computed), the gold mlp's activations while scored
+  const double response = 16.0 * d + 64.0 + 8.0 * sum_of(gold_hidden);
+  const double weights = mlp_weight_bytes(s.world.dim, gold_hidden) + mlp_weight_bytes(s.world.dim, proxy_hidden);
+  // a training pair: two responses, the fit's design rows (lbfgs: the full batch in double, with the mlp's
+  // activations and their gradients), a resample index per ensemble member
+  const bool full_batch = learned && s.proxy.optimizer == "lbfgs";
+  const double members = learned ? s.proxy.ensemble_members : 0.0;
+  const double pair = 2.0 * response + (full_batch ? 48.0 * proxy_inputs + 64.0 * sum_of(proxy_hidden) : 0.0) +
+                      8.0 * members;
+  struct Stage {
+    double bytes;
+    const char* keys;
+  };
+  const Stage stages[] = {
+      {response * s.eval.standardize_samples, "eval.standardize_samples"},
+      {pair * (s.preferences.n_pairs + s.preferences.heldout_pairs),
+       full_batch && !proxy_hidden.empty() ? "preferences.n_pairs, preferences.heldout_pairs, proxy.hidden"
+                                           : "preferences.n_pairs, preferences.heldout_pairs"},
+      {2.0 * response * s.eval.accuracy_pairs, "eval.accuracy_pairs"},
+  };
+  PlanEstimate e;
+  for (const Stage& st : stages)
+    if (st.bytes > e.bytes) e = {st.bytes, 0.0, 0.0, st.keys};
+  e.bytes += weights;
+  if (!gold_hidden.empty() && weights > e.bytes / 2) e.sized_by = "gold.hidden";
+  return e;
+}
+
 }  // namespace
+
+std::string human_seconds(double seconds) {
+  char buf[32];
+  if (seconds < 1.0) return "under 1 s";
+  if (seconds < 120.0) std::snprintf(buf, sizeof buf, "about %.0f s", seconds);
+  else if (seconds < 7200.0) std::snprintf(buf, sizeof buf, "about %.0f min", seconds / 60.0);
+  else std::snprintf(buf, sizeof buf, "about %.1f h", seconds / 3600.0);
+  return buf;
+}
 
 std::string human_bytes(double b) {
   char buf[32];
@@ -57,12 +113,13 @@ PlanEstimate estimate_point(const Scenario& s, int threads) {
                                                                                           : std::vector<int>{}) +
                                                   mlp_flops(w.dim, s.proxy.model == "mlp" ? s.proxy.hidden
                                                                                           : std::vector<int>{}));
-  PlanEstimate e;
+  PlanEstimate e = largest_stage(s);
   double parallel_responses = 0.0;
-  e.bytes += P * world_abilities(w).candidates * (d + 8) * 4.0;  // the candidate table, where there is one
+  const double table = P * world_abilities(w).candidates * (d + 8) * 4.0;  // the candidate table, where there is one
+  if (table > e.bytes) e.bytes = table, e.sized_by = "world.prompts, world.candidates";
   for (const OptimizerConfig& o : s.optimizers) {
     const OptimizerCost c = optimizer_type(o.type).cost(o, s, threads);
-    e.bytes = std::max(e.bytes, c.bytes);
+    if (c.bytes > e.bytes) e.bytes = c.bytes, e.sized_by = c.sized_by;
     e.seconds += c.seconds;
     parallel_responses += c.parallel_responses;
   }
@@ -96,9 +153,9 @@ PlanEstimate print_plan(const std::vector<RunSpec>& points, int threads, std::os
     total.seconds += e.seconds;
   }
   char line[160];
-  std::snprintf(line, sizeof line, "total: %zu points, peak memory %s, %.3g responses, about %.0f s on %d threads "
+  std::snprintf(line, sizeof line, "total: %zu points, peak memory %s, %.3g responses, %s on %d threads "
                 "(rough estimate)\n", points.size(), human_bytes(total.bytes).c_str(), total.responses,
-                total.seconds, threads);
+                human_seconds(total.seconds).c_str(), threads);
   out << line;
   if (available > 0)
     out << "memory available: " << human_bytes(available)

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <map>
+#include <new>
+#include <stdexcept>
 
 #include "models/preferences.h"
 #include "models/worlds/registry.h"
@@ -74,34 +77,127 @@ double accuracy_on_reference(const Scenario& cfg, const World& world, const Gold
   return distinct > 0 ? agree / distinct : not_applicable;
 }
 
+// every value of the resolved config by dotted key ("proxy.l2", "optimizers[0].pool"), as JSON text
+void flatten(const nlohmann::json& j, const std::string& key, std::map<std::string, std::string>& out) {
+  if (j.is_object())
+    for (auto it = j.begin(); it != j.end(); ++it) flatten(it.value(), key.empty() ? it.key() : key + "." + it.key(), out);
+  else if (j.is_array() && !j.empty() && j.front().is_object())
+    for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], key + "[" + std::to_string(i) + "]", out);
+  else
+    out[key] = j.dump();
+}
+
+// "point 3 (seed=1, proxy.l2=0.5)"
+std::string point_label(const RunSpec& spec) {
+  std::string s = "point " + std::to_string(spec.index);
+  std::string values;
+  for (const auto& [key, value] : spec.swept) values += (values.empty() ? "" : ", ") + key + "=" + value;
+  return values.empty() ? s : s + " (" + values + ")";
+}
+
+// the keys the scenario gave under these sections, with their values and where they were given
+std::string given_keys(const RunSpec& spec, const std::vector<std::string>& sections) {
+  std::map<std::string, std::string> values;
+  flatten(to_json(spec.config), "", values);
+  std::string list;
+  for (const auto& [key, where] : spec.given) {
+    if (key.empty() || key.back() == ']') continue;  // a list element: its list is named
+    const bool inside = std::any_of(sections.begin(), sections.end(), [&](const std::string& s) {
+      return key.size() > s.size() && key.compare(0, s.size(), s) == 0 && key[s.size()] == '.';
+    });
+    if (!inside) continue;
+    // the file may write `optimizer:` for the list of one
+    const std::string canonical = key.rfind("optimizer.", 0) == 0 ? "optimizers[0]" + key.substr(9) : key;
+    const auto v = values.find(canonical);
+    list += (list.empty() ? "" : ", ") + key + (v != values.end() ? " = " + v->second : "") + " (" + where + ")";
+  }
+  std::string names;
+  for (const std::string& s : sections) names += (names.empty() ? "" : ", ") + s + ".*";
+  return list.empty() ? "Every key of " + names + " is at its default"
+                      : "The keys given for it: " + list + "; a value outside the range that works is the usual cause";
+}
+
+// what to try when a policy expectation overflowed
+std::string overflow_hint(const Scenario& cfg) {
+  const std::string& d = cfg.proxy.noise.distribution;
+  if (cfg.proxy.type == "noisy" && d != "gaussian")
+    return "; the proxy's error (proxy.noise.distribution " + d + ") has a heavy tail: raise proxy.noise.shape or "
+           "lower proxy.noise.scale";
+  return "; lower the scale of the gold or proxy (their weights, the world's scale)";
+}
+
+// runs one stage of a point; what fails inside it is reported as PointFailed naming the point, the stage and the
+// keys given for it (ScenarioError, already located, passes through)
+template <class F>
+auto in_stage(const RunSpec& spec, const std::string& stage, const std::vector<std::string>& sections, F&& run)
+    -> decltype(run()) {
+  const auto failed = [&](const std::string& what, bool usage, const std::string& hint = "") {
+    return PointFailed(point_label(spec) + ": " + stage + " failed: " + what + hint + ". " +
+                           given_keys(spec, sections),
+                       usage);
+  };
+  try {
+    return run();
+  } catch (const ScenarioError&) {
+    throw;
+  } catch (const PointFailed&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw failed("out of memory (goodhart plan shows the memory each point needs)", false);
+  } catch (const std::overflow_error& e) {
+    throw failed(e.what(), true, overflow_hint(spec.config));
+  } catch (const std::invalid_argument& e) {
+    throw failed(e.what(), true);
+  } catch (const std::domain_error& e) {
+    throw failed(e.what(), true);
+  } catch (const std::range_error& e) {
+    throw failed(e.what(), true);
+  } catch (const std::exception& e) {
+    throw failed(e.what(), false);
+  }
+}
+
 }  // namespace
 
 PointResult run_point(const RunSpec& spec, Backend backend) {
   const auto start = std::chrono::steady_clock::now();
   const Scenario& cfg = spec.config;
   // the models
-  const std::unique_ptr<const World> made = make_world(cfg.world);
+  const std::unique_ptr<const World> made = in_stage(spec, "building the world", {"world"},
+                                                     [&] { return make_world(cfg.world); });
   const World& world = *made;
-  const Gold gold = make_gold(cfg.gold, world, cfg.eval.standardize_samples);
-  const Proxy proxy =
-      make_proxy(cfg.proxy, cfg.preferences, cfg.eval, world, gold, cfg.gold.standardize, backend, cfg.seed);
+  const Gold gold = in_stage(spec, "building the gold reward", {"gold", "eval"},
+                             [&] { return make_gold(cfg.gold, world, cfg.eval.standardize_samples); });
+  const Proxy proxy = in_stage(spec, "fitting the proxy", {"proxy", "preferences"}, [&] {
+    return make_proxy(cfg.proxy, cfg.preferences, cfg.eval, world, gold, cfg.gold.standardize, backend, cfg.seed);
+  });
   // early stopping's validation RM, fitted to the held-out pairs when an optimizer first asks for it
   const LazyProxy validation([&] {
-    return make_proxy(cfg.proxy, cfg.preferences, cfg.eval, world, gold, cfg.gold.standardize, backend, cfg.seed,
-                      ProxyData::heldout);
+    return in_stage(spec, "fitting the validation proxy", {"proxy", "preferences"}, [&] {
+      return make_proxy(cfg.proxy, cfg.preferences, cfg.eval, world, gold, cfg.gold.standardize, backend, cfg.seed,
+                        ProxyData::heldout);
+    });
   });
   // what every optimizer shares
-  const std::vector<float> ref_gold = reference_gold(cfg, world, gold, backend);
+  PointResult result;
+  std::vector<float> ref_gold;
   ResponseTable candidates;
-  if (world.candidates()) candidates = candidate_table(world, gold, proxy, backend, cfg.seed);
+  in_stage(spec, "evaluating the proxy under pi_ref", {"eval", "world"}, [&] {
+    ref_gold = reference_gold(cfg, world, gold, backend);
+    if (world.candidates()) candidates = candidate_table(world, gold, proxy, backend, cfg.seed);
+    result.rm_accuracy_ref = accuracy_on_reference(cfg, world, gold, proxy, backend);
+  });
   const OptimizerContext ctx{cfg, world, gold, proxy, backend, cfg.seed, ref_gold,
                              world.candidates() ? &candidates : nullptr, &validation};
-  PointResult result;
   result.rm_heldout_accuracy = proxy.heldout_accuracy;
-  result.rm_accuracy_ref = accuracy_on_reference(cfg, world, gold, proxy, backend);
   // the optimizers, in scenario order
-  for (const OptimizerConfig& opt : cfg.optimizers) {
-    std::vector<MetricRow> rows = optimizer_type(opt.type).run(opt, ctx);
+  for (std::size_t j = 0; j < cfg.optimizers.size(); ++j) {
+    const OptimizerConfig& opt = cfg.optimizers[j];
+    const std::string name = opt.name.empty() ? opt.type : opt.name;
+    std::vector<MetricRow> rows = in_stage(spec, "running optimizer " + name,
+                                           j == 0 ? std::vector<std::string>{"optimizers[0]", "optimizer"}
+                                                  : std::vector<std::string>{"optimizers[" + std::to_string(j) + "]"},
+                                           [&] { return optimizer_type(opt.type).run(opt, ctx); });
     for (MetricRow& row : rows) {
       row.optimizer = opt.name.empty() ? opt.type : opt.name;
       row.rm_accuracy_ref = result.rm_accuracy_ref;

@@ -3,6 +3,8 @@
 // thread count or on other points), so points may run in any order.
 #pragma once
 
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "sim/backend/ops.h"
@@ -18,6 +20,15 @@ struct PointResult {
   double seconds = 0.0;
 };
 
+// an error raised inside a stage of a point (a library's, a numeric failure, memory), reported with the point, the
+// stage and the scenario keys given for it, since the code that failed cannot know them. `usage`: caused by the
+// scenario's values (invalid_argument, domain, overflow and range errors), so exit 2 rather than 1
+struct PointFailed : std::runtime_error {
+  PointFailed(const std::string& message, bool usage) : std::runtime_error(message), usage(usage) {}
+  bool usage;
+};
+
+// throws PointFailed (ScenarioError passes through unchanged)
 PointResult run_point(const RunSpec& spec, Backend backend);
 
 }  // namespace goodhart

@@ -67,20 +67,30 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   }
 }
 
-void write_combined(const std::filesystem::path& dir, const nlohmann::json& sweep,
-                    const std::vector<StoredPoint>& stored, const nlohmann::ordered_json& manifest) {
+TableHeaders sweep_headers(const nlohmann::json& sweep) {
   std::vector<std::pair<std::string, std::string>> swept;
   const nlohmann::json& first = sweep.at("points").at(0);
   for (const auto& pair : first.at("swept")) swept.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
   const std::vector<std::string> columns = swept_columns(swept);
-  std::string metrics = metrics_header(columns), runs = runs_header(columns);
+  return {metrics_header(columns), runs_header(columns)};
+}
+
+void write_combined(const std::filesystem::path& dir, const nlohmann::json& sweep,
+                    const std::vector<StoredPoint>& stored, const nlohmann::ordered_json& manifest) {
+  std::vector<std::pair<std::string, std::string>> swept;
+  const TableHeaders headers = sweep_headers(sweep);
+  std::string metrics = headers.metrics, runs = headers.runs;
   for (const StoredPoint& p : stored) {
     metrics += p.rows.metrics_rows;
     runs += p.rows.runs_rows;
   }
-  write_file_atomic(dir / "metrics.csv", metrics);
-  write_file_atomic(dir / "runs.csv", runs);
-  write_file_atomic(dir / "manifest.json", manifest.dump(2) + "\n");
+  try {
+    publish_files({{dir / "metrics.csv", metrics}, {dir / "runs.csv", runs}, {dir / "manifest.json", manifest.dump(2) + "\n"}});
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string(e.what()) + "; metrics.csv, runs.csv and manifest.json of " + dir.string() +
+                             " were not written (every finished point is kept in " + (dir / "points").string() +
+                             "): free the space and rerun with --resume, or goodhart merge");
+  }
 }
 
 }  // namespace goodhart

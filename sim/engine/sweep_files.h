@@ -23,8 +23,12 @@ std::vector<std::string> differing_keys(const nlohmann::json& a, const nlohmann:
 
 nlohmann::json read_json_file(const std::filesystem::path& path);  // throws std::runtime_error naming the file
 
+// the headers of metrics.csv and runs.csv of the sweep in a sweep.json document (its points' swept keys)
+TableHeaders sweep_headers(const nlohmann::json& sweep);
+
 // the metrics.csv and runs.csv of every point of `sweep` from stored points (one per point, in sweep order),
-// written atomically into dir; `manifest` is written beside them as manifest.json
+// published into dir as one step with `manifest` beside them as manifest.json (publish_files: all or nothing, the
+// manifest last); a failure says what was not written and that the points are kept
 void write_combined(const std::filesystem::path& dir, const nlohmann::json& sweep,
                     const std::vector<StoredPoint>& stored, const nlohmann::ordered_json& manifest);
 

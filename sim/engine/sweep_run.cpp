@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <optional>
 
 #include "models/worlds/registry.h"
@@ -63,11 +64,9 @@ void check_memory(const std::vector<const RunSpec*>& selected, int threads) {
   for (const RunSpec* p : selected) {
     const PlanEstimate e = estimate_point(p->config, threads);
     if (e.bytes <= available) continue;
-    const bool candidates = world_abilities(p->config.world).candidates > 0;
     throw RunRefused("point " + std::to_string(p->index) + " needs about " + human_bytes(e.bytes) +
                      " of memory and this machine has " + human_bytes(available) + " available: lower " +
-                     (candidates ? "world.prompts or world.candidates" : "optimizer.pool or optimizer.samples") +
-                     " (see goodhart plan), or pass --force");
+                     e.sized_by + " (see goodhart plan), or pass --force");
   }
 }
 
@@ -115,6 +114,7 @@ SweepOutcome run_sweep(const std::string& scenario_path, const std::vector<std::
   const bool partial = o.only_point >= 0 || o.shard.count > 1;
   const nlohmann::ordered_json sweep = sweep_json(scenario, points);
   // one whole run per folder at a time (shards of one sweep may share it); refused before anything is written
+  const bool existed = fs::exists(o.dir);
   std::optional<FolderLock> lock;
   try {
     lock.emplace(o.dir, !partial, "goodhart run " + scenario_path + (partial ? " (a shard)" : ""));
@@ -124,22 +124,40 @@ SweepOutcome run_sweep(const std::string& scenario_path, const std::vector<std::
     throw RunRefused(e.what());
   }
   prepare_folder(o.dir, sweep, o.resume, partial, o.force);
+  const TableHeaders headers = sweep_headers(sweep);
 
-  // every selected point: found finished (resume) or computed and stored at once
+  // every selected point: found finished (resume; a damaged one is computed again) or computed and stored at once
   SweepOutcome outcome;
   Progress progress(selected.size(), o.quiet, scenario.name);
   nlohmann::ordered_json seconds = nlohmann::ordered_json::object();
   for (const RunSpec* p : selected) {
-    if (o.resume)
-      if (const auto stored = load_point(o.dir, p->point_id)) {
+    if (o.resume) {
+      const PointLookup stored = load_point(o.dir, p->point_id, headers);
+      if (stored.point) {
         ++outcome.skipped;
-        seconds[p->point_id] = stored->seconds;
+        seconds[p->point_id] = stored.point->seconds;
         progress.advance();
         continue;
       }
+      if (!stored.damage.empty())
+        std::cerr << "warning: point " << p->index << " (" << point_file(o.dir, p->point_id).string()
+                  << ") is damaged: " << stored.damage << "; computing it again\n";
+    }
     if (o.stop && o.stop->load() != 0) break;
-    const PointResult result = run_point(*p, o.backend);
-    store_point(o.dir, {p->index, p->point_id, render_point(*p, result, swept_columns(p->swept)), result.seconds});
+    PointResult result;
+    try {
+      result = run_point(*p, o.backend);
+    } catch (...) {
+      // a fresh whole run that stored nothing leaves no folder behind
+      if (!existed && !partial && outcome.ran == 0 && outcome.skipped == 0) {
+        lock.reset();
+        std::error_code ec;
+        fs::remove_all(o.dir, ec);
+      }
+      throw;
+    }
+    store_point(o.dir, {p->index, p->point_id, render_point(*p, result, swept_columns(p->swept)), result.seconds},
+                headers);
     seconds[p->point_id] = result.seconds;
     ++outcome.ran;
     progress.advance();
@@ -174,9 +192,12 @@ SweepOutcome run_sweep(const std::string& scenario_path, const std::vector<std::
   }
   std::vector<StoredPoint> stored;
   for (const RunSpec& p : points) {
-    auto found = load_point(o.dir, p.point_id);
-    if (!found) throw std::runtime_error(point_file(o.dir, p.point_id).string() + " vanished or is unreadable");
-    stored.push_back(std::move(*found));
+    PointLookup found = load_point(o.dir, p.point_id, headers);
+    if (!found.point)
+      throw std::runtime_error(point_file(o.dir, p.point_id).string() + " (point " + std::to_string(p.index) + ") " +
+                               (found.damage.empty() ? "vanished" : "is damaged: " + found.damage) +
+                               " while this run wrote the folder: rerun with --resume to compute it again");
+    stored.push_back(std::move(*found.point));
   }
   write_combined(o.dir, sweep, stored, manifest);
   outcome.combined = true;

@@ -88,13 +88,14 @@ std::string CsvTable::str() const {
   return out;
 }
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view content) {
-  // parent folders first
+namespace {
+
+// the complete content in a flushed temporary file beside path (its parent folders created); returns its name
+std::filesystem::path write_temporary(const std::filesystem::path& path, std::string_view content) {
   const std::filesystem::path folder = path.parent_path();
   std::error_code ec;
   if (!folder.empty()) std::filesystem::create_directories(folder, ec);
   if (ec) fail(path, "creating " + folder.string(), ec.value());
-  // write and flush the temporary file beside the target
   std::filesystem::path tmp = path;
   tmp += ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -106,13 +107,47 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
     ::unlink(tmp.c_str());
     fail(path, "writing " + tmp.string(), err);
   }
-  // rename over the target, or clean up
+  return tmp;
+}
+
+// the temporary file over its target, or cleaned up
+void rename_over(const std::filesystem::path& tmp, const std::filesystem::path& path) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    err = errno;
+    const int err = errno;
     ::unlink(tmp.c_str());
     fail(path, "renaming " + tmp.string(), err);
   }
-  sync_folder(folder);
+}
+
+}  // namespace
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view content) {
+  rename_over(write_temporary(path, content), path);
+  sync_folder(path.parent_path());
+}
+
+void publish_files(const std::vector<std::pair<std::filesystem::path, std::string>>& files) {
+  if (files.empty()) return;
+  // every file complete on disk first; the first failure removes the others
+  std::vector<std::filesystem::path> staged;
+  try {
+    for (const auto& [path, content] : files) staged.push_back(write_temporary(path, content));
+  } catch (...) {
+    for (const std::filesystem::path& tmp : staged) ::unlink(tmp.c_str());
+    throw;
+  }
+  // the marker goes first and comes back last: while it is missing, the set is being replaced
+  std::error_code ec;
+  std::filesystem::remove(files.back().first, ec);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    try {
+      rename_over(staged[i], files[i].first);
+    } catch (...) {
+      for (std::size_t j = i + 1; j < staged.size(); ++j) ::unlink(staged[j].c_str());
+      throw;
+    }
+  }
+  sync_folder(files.back().first.parent_path());
 }
 
 void make_output_folder(const std::filesystem::path& dir) {

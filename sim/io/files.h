@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace goodhart {
@@ -21,6 +22,11 @@ std::string csv_escape(std::string_view cell);
 // writes path.tmp.<pid> beside path, fsyncs it, renames it over path; creates parent folders; throws
 // std::runtime_error naming the path on failure (and removes the temporary file)
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+// publishes a set of files as one step: each is written complete to a temporary file first (a failure — a full disk
+// — removes them all and replaces nothing), then the last file, the set's marker, is removed, the others renamed
+// over their targets and the marker renamed last. So the set present with its marker is always one complete set.
+void publish_files(const std::vector<std::pair<std::filesystem::path, std::string>>& files);
 
 // an output folder that cannot be used: a file of that name, a folder that cannot be created or written into
 struct FolderUnusable : std::runtime_error {

@@ -190,9 +190,9 @@ void validate(const BestOfNConfig& c, const Scenario&, const Check& k, const std
 OptimizerCost cost(const BestOfNConfig& c, const Scenario& s, int threads) {
   const WorldConfig& w = s.world;
   const double P = w.prompts, d = w.dim, grid = c.n.size(), K = world_abilities(w).candidates;
-  if (K > 0) return {P * K * (d + 8) * 4.0 + P * grid * 9 * 8.0, P * K * grid * 5e-9, 0.0};
+  if (K > 0) return {P * K * (d + 8) * 4.0 + P * grid * 9 * 8.0, P * K * grid * 5e-9, 0.0, "world.prompts, world.candidates"};
   return {threads * c.pool * (d + 16) * 4.0 + 2.0 * grid * c.pool * 8.0, P * c.pool * (grid * 8 + 30) * 1e-9 / threads,
-          P * c.pool};
+          P * c.pool, "optimizer.pool"};
 }
 
 using B = BestOfNConfig;

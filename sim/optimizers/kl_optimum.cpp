@@ -189,8 +189,10 @@ OptimizerCost cost(const KlOptimumConfig& c, const Scenario& s, int threads) {
   const WorldConfig& w = s.world;
   const double P = w.prompts, d = w.dim, grid = c.beta.size() + c.kl_budget.size(), K = world_abilities(w).candidates;
   if (K > 0)
-    return {P * K * (d + 8) * 4.0 + P * grid * 9 * 8.0, P * K * grid * (c.kl_budget.empty() ? 1 : 60) * 5e-9, 0.0};
-  return {P * c.samples * 8 * 4.0 + threads * c.samples * (d + 8) * 4.0, 0.0, P * c.samples * grid};
+    return {P * K * (d + 8) * 4.0 + P * grid * 9 * 8.0, P * K * grid * (c.kl_budget.empty() ? 1 : 60) * 5e-9, 0.0,
+            "world.prompts, world.candidates"};
+  return {P * c.samples * 8 * 4.0 + threads * c.samples * (d + 8) * 4.0, 0.0, P * c.samples * grid,
+          "world.prompts, optimizer.samples"};
 }
 
 using K = KlOptimumConfig;

@@ -19,6 +19,7 @@ struct OptimizerCost {
   double bytes = 0.0;                 // peak memory it holds at once
   double seconds = 0.0;               // its own work, at the given thread count
   double parallel_responses = 0.0;    // responses it draws and scores across threads (plan adds their scoring)
+  std::string sized_by;               // the keys that size `bytes`, for a refusal's "lower ..."
 };
 
 struct OptimizerType {

@@ -37,6 +37,7 @@ OptimizerCost training_cost(const TrainingConfig& t, const Scenario& s, int thre
   OptimizerCost c;
   c.seconds = runs * (t.steps * (per_step + logits) * (d + 4) + evals * eval_work * 40.0) * 2e-9;
   c.bytes = P * K * (d + 8) * 4.0 + threads * t.samples * (d + 8) * 4.0;
+  c.sized_by = K > 0 ? "world.prompts, world.candidates" : "optimizer.samples";
   return c;
 }
 

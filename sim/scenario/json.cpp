@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "sim/numeric/fnv1a.h"
 #include "sim/scenario/internal.h"
 #include "sim/scenario/sections.h"
 #include "sim/scenario/types.h"
@@ -60,16 +61,6 @@ nlohmann::json to_json(const Scenario& s) {
   return j;
 }
 
-std::string point_id(const Scenario& s) {
-  // 64-bit FNV-1a
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : to_json(s).dump()) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
+std::string point_id(const Scenario& s) { return fnv1a_hex(to_json(s).dump()); }
 
 }  // namespace goodhart

@@ -107,6 +107,7 @@ RunSpec make_point(const Loaded& l, const SweepConfig& sweep, std::size_t k) {
   resolve_defaults(r.config);
   validate(r.config, locs);
   r.point_id = point_id(r.config);
+  r.given = locs.at;
   return r;
 }
 

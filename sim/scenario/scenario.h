@@ -47,6 +47,8 @@ struct RunSpec {
   int index = 0;                                            // position in the deterministic sweep order
   std::string point_id;                                     // stable: hash of the resolved config (16 hex chars)
   std::vector<std::pair<std::string, std::string>> swept;  // (dotted key, value as text) of each swept key
+  std::map<std::string, std::string> given;                 // dotted key -> where the file, an override or the
+                                                            // sweep gave it (for errors found while running)
 };
 
 // parse + aliases + overrides ("key.path=value", value read as YAML) + validate; the sweep is kept, unexpanded

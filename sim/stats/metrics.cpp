@@ -25,10 +25,10 @@ MetricRow summarize(const std::vector<PromptStats>& prompts) {
   }
   for (int c = 0; c < value_columns; ++c)
     if (!std::isfinite(mean[c]))
-      throw std::overflow_error(
-          "a policy expectation overflowed: proxy or gold values beyond the float range (a value above ~1.8e19 "
-          "overflows its square), as from a noisy proxy whose error has a very heavy tail (pareto or student_t with "
-          "a small shape); raise proxy.noise.shape or lower proxy.noise.scale");
+      throw std::overflow_error(std::string("a policy expectation of the ") +
+                                (c == v_gold || c == v_gold_sq ? "gold" : c == v_win ? "win rate" : "proxy") +
+                                " overflowed: values beyond the float range (a value above ~1.8e19 overflows its "
+                                "square)");
   row.proxy_mean = mean[v_proxy];
   row.gold_mean = mean[v_gold];
   // standard errors across prompts: each prompt's value is one independent replicate
