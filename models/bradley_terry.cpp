@@ -3,6 +3,7 @@
 #include "models/bradley_terry.h"
 
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 
@@ -95,25 +96,46 @@ void fit_adam(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::Ma
   }
 }
 
+// L-BFGS on the full batch, at most 10 * epochs iterations a pass. Every point the solver evaluates has a real
+// loss, and the best one seen is kept: when the line search gives up (LBFGS++ throws on a step that became too
+// small or a direction that no longer descends, as a ReLU kink or a stale curvature pair can cause), the fit
+// starts again from the best point with an empty curvature memory, at most twice, and only while a pass improves;
+// a pass that ends normally gives the solver's own final point, and a failure before any step down is an error
 void fit_lbfgs(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
                const Eigen::VectorXd& label, Mlp& f) {
   LBFGSpp::LBFGSParam<double> param;
   param.max_iterations = 10 * cfg.epochs;
   param.epsilon = 1e-8;
-  LBFGSpp::LBFGSSolver<double> solver(param);
   Mlp work = f;
+  Eigen::VectorXd best = pack_parameters(f);
+  double best_loss = std::numeric_limits<double>::infinity();
   auto objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
     unpack_parameters(theta, work);
-    return bradley_terry_loss(work, xa, xb, label, cfg.l2, &grad);
+    const double loss = bradley_terry_loss(work, xa, xb, label, cfg.l2, &grad);
+    if (loss < best_loss) {  // a NaN loss is never the best
+      best_loss = loss;
+      best = theta;
+    }
+    return loss;
   };
-  Eigen::VectorXd theta = pack_parameters(f);
-  double loss = 0.0;
-  try {
-    solver.minimize(objective, theta, loss);
-  } catch (const std::runtime_error&) {
-    // the line search gave up near the optimum: theta holds the last accepted point
+  Eigen::VectorXd start_grad;
+  const double start_loss = objective(best, start_grad);
+  constexpr int passes = 3;
+  for (int pass = 0; pass < passes; ++pass) {
+    const double before = best_loss;
+    LBFGSpp::LBFGSSolver<double> solver(param);
+    Eigen::VectorXd theta = best;
+    double loss = 0.0;
+    try {
+      solver.minimize(objective, theta, loss);
+      unpack_parameters(theta, f);  // converged, or used its iterations: the solver's point
+      return;
+    } catch (const std::exception&) {  // LBFGS++ throws std::logic_error and std::runtime_error
+      if (!(best_loss < start_loss)) throw;  // not one step down from the start: there is no fit to keep
+    }
+    if (!(best_loss < before)) break;  // this pass found nothing better: the best point stands
   }
-  unpack_parameters(theta, f);
+  unpack_parameters(best, f);
 }
 
 }  // namespace

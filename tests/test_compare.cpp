@@ -1,7 +1,8 @@
 // test_compare.cpp — `goodhart compare` (sim/report/: curves, leaderboard, rendering; sim/stats/rank_stats.h) and
 // the CSV reader (sim/io/csv_read.h): interpolation at fixed KL, Spearman with ties on known data, the CSV reader
 // on CsvTable's quoting, a leaderboard from a real tiny run (one row per optimizer variant, aggregated over seeds,
-// consistent with runs.csv), the CLI writing both files, and a folder without metrics.csv refused with exit 2.
+// consistent with runs.csv), no RM accuracy on a dpo row, the CLI writing both files, and a folder without
+// metrics.csv refused with exit 2.
 // Contract: runs the built `goodhart` binary in test_scratch/ under the working folder; about 5 s in Release.
 #include <doctest/doctest.h>
 
@@ -178,6 +179,30 @@ TEST_CASE("compare: a leaderboard from a real tiny run has one row per optimizer
   CHECK(two.folders.size() == 2);
   CHECK(two.correlations.back().scope == "all");
   CHECK(two.correlations.back().n == 8);  // every variant of both folders
+}
+
+TEST_CASE("compare: a dpo row shows no RM accuracy (its policy never sees the proxy)") {
+  const fs::path root = fs::current_path() / "test_scratch" / "compare_dpo";
+  fs::remove_all(root);
+  fs::create_directories(root);
+  std::ofstream(root / "dpo.yaml") << "schema_version: 1\nname: compare_dpo\ndescription: t\nseed: 0\n"
+                                      "world: {type: gaussian, dim: 3, prompts: 4}\n"
+                                      "gold: {type: linear}\npreferences: {n_pairs: 100, heldout_pairs: 100}\n"
+                                      "proxy: {type: learned, model: linear, optimizer: lbfgs, epochs: 5}\n"
+                                      "eval: {accuracy_pairs: 64, standardize_samples: 1024}\n"
+                                      "optimizers:\n"
+                                      "  - {type: best_of_n, pool: 64, n: [1, 4, 16]}\n"
+                                      "  - {type: dpo, beta: [0.5], steps: 8, eval_every: 4, samples: 64}\n";
+  const fs::path out = root / "results";
+  REQUIRE(run_cli("run " + (root / "dpo.yaml").string() + " --quiet --out " + out.string()).exit_code == 0);
+  const Leaderboard board = build_leaderboard({out}, {0.5});
+  REQUIRE(board.rows.size() == 2);
+  for (const LeaderboardRow& r : board.rows) {
+    INFO(r.optimizer);
+    const bool dpo = r.optimizer == "dpo";
+    CHECK(std::isnan(r.rm_heldout_accuracy) == dpo);
+    CHECK(std::isnan(r.rm_accuracy_ref) == dpo);
+  }
 }
 
 TEST_CASE("compare: the CLI prints the table and writes leaderboard.csv and leaderboard.json") {

@@ -2,12 +2,13 @@
 // a run that overoptimizes stops before the full run ends, at more gold than the full run ends with; the rows
 // before the stop are the full run's; early_stopping none leaves every row as a scenario without the keys; the
 // validation RM is fitted to the held-out pairs (not the training proxy) and starts at its pi_ref mean 0; the
-// checks of validate.cpp; dpo stops each beta on its own.
+// checks of validate.cpp; dpo stops each beta on its own; a validation fit that fails reaches the caller.
 // Contract: in-process runs from YAML text (expand_sweep_text + run_point); fixed seeds; a few seconds in Release.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "models/worlds/registry.h"
 #include "sim/io/results.h"
 #include "sim/optimizers/optimizer.h"
+#include "sim/optimizers/policy_eval.h"
 #include "test_helpers.h"
 
 using namespace goodhart;
@@ -224,4 +226,24 @@ TEST_CASE("early stopping: the checks of validate") {
   CHECK_THROWS_WITH_AS(expand_sweep_text(base, "es.yaml",
                                          {"optimizer.early_stopping=heldout_proxy", "proxy={type: noisy}"}),
                        doctest::Contains("proxy.type learned"), ScenarioError);
+}
+
+TEST_CASE("early stopping: a validation RM that cannot be fitted is an error the caller catches") {
+  // the fit runs in ValidationSignal's constructor, on the calling thread: before, a gaussian world fitted it
+  // on first use inside mean()'s parallel loop, where a throw ended the process
+  const Scenario s = expand_sweep_text(overoptimizing(""), "es.yaml").at(0).config;
+  const auto made_w = make_world(s.world);
+  const Gold g = make_gold(s.gold, *made_w, s.eval.standardize_samples);
+  const Proxy train = make_proxy(s.proxy, s.preferences, s.eval, *made_w, g, true, Backend::cpu, s.seed);
+  int attempts = 0;
+  const LazyProxy failing([&]() -> Proxy {
+    ++attempts;
+    throw std::runtime_error("the validation fit failed");
+  });
+  const std::vector<float> ref_gold;
+  const OptimizerContext ctx{s, *made_w, g, train, Backend::cpu, s.seed, ref_gold, nullptr, &failing};
+  CHECK_THROWS_WITH_AS(ValidationSignal{ctx}, "the validation fit failed", std::runtime_error);
+  // a failed make leaves it unmade: the next get() tries again and reports the same error
+  CHECK_THROWS_AS(failing.get(), std::runtime_error);
+  CHECK(attempts == 2);
 }

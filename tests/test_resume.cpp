@@ -1,7 +1,8 @@
 // test_resume.cpp — nothing lost: a sweep killed with SIGKILL or stopped with SIGTERM resumes to byte-identical
 // results; a changed scenario is refused; shards run as separate processes merge to the single-process result;
 // the memory guard refuses what cannot fit; stored points are verified (damage recomputed or refused); the tables
-// are published all or nothing. Contract: runs the built binary in folders under the build tree.
+// are published all or nothing; a resumed run removes a killed writer's temporaries.
+// Contract: runs the built binary in folders under the build tree.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <thread>
+#include <vector>
 
 #include "cli_helpers.h"
 
@@ -70,6 +72,19 @@ TEST_CASE("a sweep killed with SIGKILL resumes to byte-identical results") {
   CHECK(err.find("already finished") != std::string::npos);
   CHECK(slurp(killed / "metrics.csv") == slurp(whole / "metrics.csv"));
   CHECK(slurp(killed / "runs.csv") == slurp(whole / "runs.csv"));
+}
+
+TEST_CASE("a resumed whole run removes the temporary files a killed writer left, and nothing else") {
+  const fs::path dir = fresh_dir("resume_temporaries");
+  REQUIRE(run_goodhart("run scenarios/tiny/gao_bon_learned.yaml --quiet --out " + dir.string()) == 0);
+  // what a SIGKILL between open and rename leaves; a user's files that only look alike stay
+  const std::vector<fs::path> left = {dir / "metrics.csv.tmp.4242", dir / "points" / "0123abcd.json.tmp.17"};
+  const std::vector<fs::path> kept = {dir / "notes.tmp.txt", dir / "points.tmp.", dir / "draft.tmp.7a"};
+  for (const fs::path& p : left) std::ofstream(p) << "half a file";
+  for (const fs::path& p : kept) std::ofstream(p) << "mine";
+  REQUIRE(run_goodhart("run scenarios/tiny/gao_bon_learned.yaml --resume --quiet --out " + dir.string()) == 0);
+  for (const fs::path& p : left) CHECK_FALSE(fs::exists(p));
+  for (const fs::path& p : kept) CHECK(fs::exists(p));
 }
 
 TEST_CASE("SIGTERM stops after the point in flight, keeps it, and says how to resume") {

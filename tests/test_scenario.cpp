@@ -168,6 +168,21 @@ TEST_CASE("a YAML syntax error is located") {
   CHECK(e.find(": <syntax>: ") != std::string::npos);
 }
 
+TEST_CASE("a quoted string left open at the end of the file is an error at its quote; closed ones load") {
+  // yaml-cpp takes the rest of the file as the string's value
+  CHECK(error_of(kHead + kOptimizer + "tags: \"open, \\\" escaped\n") ==
+        "t.yaml:8:7: <syntax>: a closing \" for the quoted string that starts here (it runs to the end of the file)");
+  CHECK(error_of(kHead + kOptimizer + "tags: 'it''s open\n").starts_with("t.yaml:8:7: <syntax>: a closing '"));
+  // escapes inside closed strings, quotes inside a comment, an anchored quoted string
+  const std::string closed = "schema_version: 1\nname: &q \"quoted\"\ndescription: \"say \\\"hi\\\" to *q\"\n"
+                             "world: {type: 'gaussian', dim: 2}\ngold: {type: linear}\n"
+                             "proxy: {type: learned, features: [0]}  # it's 'fine\n" + kOptimizer;
+  CHECK(error_of(closed) == "");
+  const Scenario loaded = load_scenario_text(closed, "t.yaml");
+  CHECK(loaded.name == "quoted");
+  CHECK(loaded.description == "say \"hi\" to *q");
+}
+
 TEST_CASE("an unknown enum value lists the allowed ones") {
   CHECK(error_of(kHead + "optimizer:\n  type: best_of_m\n") ==
         "t.yaml:8:9: optimizer.type: one of best_of_n, dpo, kl_optimum, policy_gradient, got 'best_of_m'");

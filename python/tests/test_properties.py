@@ -1284,7 +1284,8 @@ def test_fit_gao_recovers_exact_curves(alpha, beta, n):
 
 FOUND = {
     # L-BFGS fitting a small mlp proxy: LBFGS++ throws "the moving direction increases the objective function
-    # value" and the run exits 1 instead of finishing (about 1 in 120 random tiny scenarios)
+    # value" mid-fit (about 1 in 120 random tiny scenarios); the run used to exit 1, the fit now restarts from the
+    # best point seen
     "lbfgs_mlp_proxy": """\
 schema_version: 1
 name: lbfgs_mlp_proxy
@@ -1295,9 +1296,9 @@ preferences: {n_pairs: 47}
 proxy: {type: learned, model: mlp, hidden: [2, 6], l2: 0.0557, optimizer: lbfgs, epochs: 1}
 optimizer: {type: best_of_n, n: [1]}
 """,
-    # the same kind of L-BFGS failure in the validation RM of early stopping (a 2-member mlp ensemble): the
-    # process aborts ("terminate called without an active exception", exit 134), from goodhart.run too, which
-    # takes the Python interpreter down with it
+    # the same kind of L-BFGS failure in the validation RM of early stopping (a 2-member mlp ensemble), which a
+    # gaussian world fitted inside a parallel loop: the process aborted ("terminate called without an active
+    # exception", exit 134), from goodhart.run too, taking the Python interpreter with it
     "early_stopping_abort": """\
 schema_version: 1
 name: early_stopping_abort
@@ -1315,11 +1316,7 @@ eval: {standardize_samples: 1000}
 
 
 # open bugs, each a strict xfail: the test fails the day the bug is fixed, so the mark cannot outlive it
-OPEN_BUG = {
-    "lbfgs_mlp_proxy": "LBFGS++ line-search failure on a valid small mlp proxy ends the run (exit 1)",
-    "early_stopping_abort": "a PointFailed thrown from the lazy validation RM terminates the process (exit 134)",
-    "unclosed_quote": "yaml-cpp accepts an unterminated double-quoted scalar at the end of a file",
-}
+OPEN_BUG: dict[str, str] = {}
 
 
 def _marked(names):
@@ -1338,9 +1335,9 @@ def test_found_scenarios_run_with_finite_numbers(name, tmp_path):
 
 
 BAD_FOUND = {
-    # an unterminated double-quoted scalar runs to the end of the file and is accepted: this file validates, with
-    # description "unclosed " (earlier in a file it swallows the rest, and the error names a later key or says
-    # "world: missing required section" at 1:1)
+    # an unterminated double-quoted scalar runs to the end of the file, and yaml-cpp accepts it: this file used to
+    # validate, with description "unclosed " (earlier in a file the string closes at the next quote and the error
+    # names a later key)
     "unclosed_quote": ("""\
 schema_version: 1
 name: q

@@ -100,9 +100,10 @@ std::string given_keys(const RunSpec& spec, const std::vector<std::string>& sect
   std::map<std::string, std::string> values;
   flatten(to_json(spec.config), "", values);
   std::string list;
-  for (const auto& [key, where] : spec.given) {
+  for (const auto& [given_key, where] : spec.given) {
+    const std::string& key = given_key;  // a structured binding cannot be captured before C++20 in clang
     if (key.empty() || key.back() == ']') continue;  // a list element: its list is named
-    const bool inside = std::any_of(sections.begin(), sections.end(), [&](const std::string& s) {
+    const bool inside = std::any_of(sections.begin(), sections.end(), [&key](const std::string& s) {
       return key.size() > s.size() && key.compare(0, s.size(), s) == 0 && key[s.size()] == '.';
     });
     if (!inside) continue;

@@ -124,6 +124,7 @@ SweepOutcome run_sweep(const std::string& scenario_path, const std::vector<std::
     throw RunRefused(e.what());
   }
   prepare_folder(o.dir, sweep, o.resume, partial, o.force);
+  if (!partial) remove_stale_temporaries(o.dir);  // a killed run's; shards share the folder and keep theirs
   const TableHeaders headers = sweep_headers(sweep);
 
   // every selected point: found finished (resume; a damaged one is computed again) or computed and stored at once

@@ -1,4 +1,5 @@
-// files.cpp — format_double, csv_escape, CsvTable::str and write_file_atomic (POSIX open/write/fsync/rename).
+// files.cpp — format_double, csv_escape, CsvTable::str, write_file_atomic and publish_files (POSIX
+// open/write/fsync/rename), the cleanup of a killed writer's temporaries, output folders and their lock.
 // Contract: see files.h; the temporary file lives in the target folder so the rename never crosses filesystems.
 #include "sim/io/files.h"
 
@@ -6,6 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -148,6 +150,24 @@ void publish_files(const std::vector<std::pair<std::filesystem::path, std::strin
     }
   }
   sync_folder(files.back().first.parent_path());
+}
+
+std::size_t remove_stale_temporaries(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  const auto temporary = [](const std::string& name) {
+    const std::size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || at == 0 || at + 5 == name.size()) return false;
+    return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(at + 5), name.end(),
+                       [](char c) { return c >= '0' && c <= '9'; });
+  };
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_symlink(ec) || !it->is_regular_file(ec) || !temporary(it->path().filename().string())) continue;
+    if (fs::remove(it->path(), ec)) ++removed;
+    ec.clear();
+  }
+  return removed;
 }
 
 void make_output_folder(const std::filesystem::path& dir) {

@@ -28,6 +28,10 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view conte
 // over their targets and the marker renamed last. So the set present with its marker is always one complete set.
 void publish_files(const std::vector<std::pair<std::filesystem::path, std::string>>& files);
 
+// removes the temporary files (NAME.tmp.<pid>) a killed writer left in dir and its subfolders; only for the holder
+// of dir's exclusive lock, when no other process can be writing one. Returns how many it removed
+std::size_t remove_stale_temporaries(const std::filesystem::path& dir);
+
 // an output folder that cannot be used: a file of that name, a folder that cannot be created or written into
 struct FolderUnusable : std::runtime_error {
   using std::runtime_error::runtime_error;

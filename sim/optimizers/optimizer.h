@@ -22,18 +22,21 @@ struct ResponseTable {
   RowMatrixXf values[value_columns];
 };
 
-// a proxy made on first use: early stopping's validation RM, fitted only when an optimizer asks for it
+// a proxy made on first use: early stopping's validation RM, fitted only when an optimizer asks for it. A make
+// that throws leaves it unmade and the exception goes to the caller (a mutex, not std::call_once, whose
+// exceptional path is unreliable in libstdc++); call get() outside parallel regions, where a throw can propagate
 class LazyProxy {
  public:
   explicit LazyProxy(std::function<Proxy()> make) : make_(std::move(make)) {}
   const Proxy& get() const {
-    std::call_once(once_, [&] { proxy_.emplace(make_()); });
+    const std::lock_guard<std::mutex> lock(mutex_);
+    if (!proxy_) proxy_.emplace(make_());
     return *proxy_;
   }
 
  private:
   std::function<Proxy()> make_;
-  mutable std::once_flag once_;
+  mutable std::mutex mutex_;
   mutable std::optional<Proxy> proxy_;
 };
 

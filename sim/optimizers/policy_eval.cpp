@@ -75,16 +75,21 @@ PromptStats gaussian_stats(const OptimizerContext& ctx, int samples, int p, int 
   return s;
 }
 
+const Proxy& validation_proxy(const OptimizerContext& ctx) {
+  if (!ctx.validation) throw std::logic_error("early stopping without a validation proxy (run.cpp builds it)");
+  return ctx.validation->get();
+}
+
 }  // namespace
 
-ValidationSignal::ValidationSignal(const OptimizerContext& ctx) : ctx_(ctx) {
-  if (!ctx.validation) throw std::logic_error("early stopping without a validation proxy (run.cpp builds it)");
+// the validation RM is fitted here, outside mean()'s parallel loop, so that a fit that fails reaches the caller
+ValidationSignal::ValidationSignal(const OptimizerContext& ctx) : ctx_(ctx), validation_(validation_proxy(ctx)) {
   if (!ctx.candidates) return;
   const int P = ctx.world.prompts(), K = ctx.world.candidates()->count;
   Responses r;
-  all_candidates(ctx.world, ctx.gold, ctx.validation->get().needs(), ctx.backend, ctx.seed, r);
+  all_candidates(ctx.world, ctx.gold, validation_.needs(), ctx.backend, ctx.seed, r);
   Eigen::VectorXf f(r.size());
-  ctx.validation->get().score(ctx.backend, r, f);
+  validation_.score(ctx.backend, r, f);
   candidate_scores_.resize(P, K);
   for (int p = 0; p < P; ++p) candidate_scores_.row(p) = f.segment(static_cast<Eigen::Index>(p) * K, K).transpose();
 }
@@ -107,10 +112,10 @@ double ValidationSignal::mean(const Policy& policy, int samples) const {
       for (Eigen::Index k = 0; k < lp.size(); ++k) s += std::exp(lp(k)) * candidate_scores_(p, k);
     } else {
       Responses r;
-      draw_gaussian_policy_responses(ctx.world, mean, scale, ctx.gold, ctx.validation->get().needs(), ctx.backend,
+      draw_gaussian_policy_responses(ctx.world, mean, scale, ctx.gold, validation_.needs(), ctx.backend,
                                      ctx.seed, p, stream_id(Stream::pool), p, 0, samples, r);
       Eigen::VectorXf f(samples);
-      ctx.validation->get().score(ctx.backend, r, f);
+      validation_.score(ctx.backend, r, f);
       for (int i = 0; i < samples; ++i) s += static_cast<double>(f(i)) / samples;
     }
     slot[static_cast<std::size_t>(p)] = s;

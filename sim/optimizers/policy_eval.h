@@ -30,6 +30,7 @@ class ValidationSignal {
 
  private:
   const OptimizerContext& ctx_;
+  const Proxy& validation_;       // fitted by the constructor, on the calling thread
   RowMatrixXf candidate_scores_;  // categorical world: P x K validation scores
 };
 

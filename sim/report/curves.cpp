@@ -117,6 +117,10 @@ ResultsFolder read_curves(const fs::path& dir, const std::vector<double>& budget
     c.sqrt_kl.push_back(cell_number(metrics.cell(r, "sqrt_kl")));
     c.gold.push_back(cell_number(metrics.cell(r, "gold_mean")));
   }
+  std::set<std::string> dpo_curves;
+  if (metrics.column("implicit_accuracy") >= 0)
+    for (std::size_t r = 0; r < metrics.rows.size(); ++r)
+      if (!metrics.cell(r, "implicit_accuracy").empty()) dpo_curves.insert(metrics.cell(r, "curve_id"));
   // runs.csv: each curve's fits and accuracies, by curve_id
   std::map<std::string, std::size_t> run_row;
   for (std::size_t r = 0; r < runs.rows.size(); ++r) run_row.try_emplace(runs.cell(r, "curve_id"), r);
@@ -127,8 +131,12 @@ ResultsFolder read_curves(const fs::path& dir, const std::vector<double>& budget
     if (it == run_row.end())
       throw std::invalid_argument((dir / "runs.csv").string() + ": no row for curve " + id + " of metrics.csv");
     const std::size_t r = it->second;
-    c.rm_heldout_accuracy = cell_number(runs.cell(r, "rm_heldout_accuracy"));
-    c.rm_accuracy_ref = cell_number(runs.cell(r, "rm_accuracy_ref"));
+    // a dpo curve (it has an implicit_accuracy) trained on the pairs, never on the proxy: the proxy's accuracy
+    // says nothing about it, and it stays out of the accuracy columns and their rank correlations
+    if (!dpo_curves.contains(id)) {
+      c.rm_heldout_accuracy = cell_number(runs.cell(r, "rm_heldout_accuracy"));
+      c.rm_accuracy_ref = cell_number(runs.cell(r, "rm_accuracy_ref"));
+    }
     c.bon.alpha = cell_number(runs.cell(r, "bon_alpha"));
     c.bon.beta = cell_number(runs.cell(r, "bon_beta"));
     c.bon.r2 = cell_number(runs.cell(r, "bon_r2"));

@@ -30,7 +30,7 @@ struct Curve {
   double peak_gold = nan, peak_sqrt_kl = nan, final_gold = nan, drop = nan;
   std::vector<double> gold_at_kl;
   GaoFit bon, rl;
-  double rm_heldout_accuracy = nan, rm_accuracy_ref = nan;
+  double rm_heldout_accuracy = nan, rm_accuracy_ref = nan;  // NaN for dpo: it fits no proxy of its own to use
 };
 
 struct ResultsFolder {

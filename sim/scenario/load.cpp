@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -64,6 +65,50 @@ void drop_swept(YAML::Node& tree, const Ctx& ctx, const std::vector<Override>& o
   for (const auto& k : drop) params.remove(k);
 }
 
+// where a quoted scalar that starts at pos ends (the byte after its closing quote), or npos when it runs to the
+// end of the text: in "..." a backslash escapes the next character, in '...' a doubled '' is a quote
+std::size_t quoted_end(const std::string& text, std::size_t pos) {
+  const char q = text[pos];
+  for (std::size_t i = pos + 1; i < text.size(); ++i) {
+    if (q == '"' && text[i] == '\\') {
+      ++i;
+    } else if (text[i] == q) {
+      if (q == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;
+      } else {
+        return i + 1;
+      }
+    }
+  }
+  return std::string::npos;
+}
+
+// yaml-cpp accepts a quoted scalar left open at the end of the file (the rest of the file becomes its value):
+// every scalar that starts with a quote must close. Containers are visited once each (by source position), so
+// aliases cost nothing and cannot loop
+void check_quotes_closed(const YAML::Node& node, const std::string& text, const std::string& name,
+                         std::set<std::size_t>& seen) {
+  const YAML::Mark m = node.Mark();
+  if (node.IsScalar()) {
+    if (m.is_null() || m.pos < 0 || static_cast<std::size_t>(m.pos) >= text.size()) return;
+    const auto pos = static_cast<std::size_t>(m.pos);
+    if ((text[pos] == '"' || text[pos] == '\'') && quoted_end(text, pos) == std::string::npos)
+      throw ScenarioError(mark_text(name, m), "<syntax>",
+                          std::string("a closing ") + text[pos] + " for the quoted string that starts here (it " +
+                              "runs to the end of the file)");
+    return;
+  }
+  if (!m.is_null() && !seen.insert(static_cast<std::size_t>(m.pos)).second) return;
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      check_quotes_closed(it->first, text, name, seen);
+      check_quotes_closed(it->second, text, name, seen);
+    }
+  } else if (node.IsSequence()) {
+    for (auto it = node.begin(); it != node.end(); ++it) check_quotes_closed(*it, text, name, seen);
+  }
+}
+
 Loaded prepare(const std::string& yaml, const std::string& name, const std::vector<std::string>& overrides) {
   Loaded l;
   l.ctx.file = name;
@@ -77,6 +122,8 @@ Loaded prepare(const std::string& yaml, const std::string& name, const std::vect
                           "<document>",
                           "one YAML document per scenario file, but a second one starts here");
     l.tree = documents.empty() ? YAML::Node() : documents.front();
+    std::set<std::size_t> seen;
+    check_quotes_closed(l.tree, yaml, name, seen);
   } catch (const YAML::ParserException& e) {
     throw ScenarioError(mark_text(name, e.mark), "<syntax>", e.msg);
   }

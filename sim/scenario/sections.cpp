@@ -189,7 +189,9 @@ void register_proxies(std::vector<ConfigType>& out) {
                    "adam on minibatches, a fresh permutation per epoch; lbfgs on the full batch",
                    one_of({"adam", "lbfgs"})),
           field<X>("learning_rate", &X::learning_rate, "adam: step size", positive()).alias("lr"),
-          field<X>("epochs", &X::epochs, "passes over the data (adam); lbfgs runs at most 10 * epochs iterations",
+          field<X>("epochs", &X::epochs,
+                   "passes over the data (adam); lbfgs runs at most 10 * epochs iterations, and when its line "
+                   "search fails starts again from the best point seen (at most twice)",
                    at_least(1))
               .alias("num_train_epochs"),
           field<X>("batch_size", &X::batch_size, "adam: minibatch size (capped at n_pairs)", at_least(1))
