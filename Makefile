@@ -2,7 +2,7 @@
 JOBS ?= $(shell nproc)
 BIN := build/release/goodhart
 
-.PHONY: deps build python demo test test-release bench clean
+.PHONY: deps build python demo test test-release soak bench clean
 
 deps:
 	bash scripts/install-deps.sh
@@ -32,6 +32,11 @@ test: build python
 # the Release suite alone (quick iteration)
 test-release: build
 	ctest --preset release
+
+# ten minutes of random tiny scenarios killed with SIGKILL and resumed, each compared byte for byte with an
+# uninterrupted run (not part of `make test`: run it after a change to how results are written or resumed)
+soak: python
+	python3 scripts/soak.py --minutes 10 --seed 1 --binary $(BIN)
 
 # BENCHMARKS.md's workloads W1-W3 beside the NumPy and PyTorch peers, then the hot ops beside their double
 # references (figures go to bench/RESULTS.md); built for this machine's instruction set (the bench preset)

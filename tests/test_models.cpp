@@ -1,9 +1,14 @@
 // test_models.cpp — the model layer: gold standardization, Bradley-Terry gradients and recovery of a linear gold
-// direction, noisy-proxy error moments, and counter-based draws.
+// direction, noisy-proxy error moments and laws, and counter-based draws.
 // Contract: fixed seeds; statistical checks state their k standard errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <vector>
+
+#include <boost/math/distributions/students_t.hpp>
 
 #include "models/bradley_terry.h"
 #include "models/noise.h"
@@ -151,6 +156,40 @@ TEST_CASE("noisy-proxy errors: sample moments match the closed forms") {
   }
   std::nth_element(x.begin(), x.begin() + 10000, x.end());
   CHECK(x[10000] == doctest::Approx(error_moments(levy).median).epsilon(0.05));
+}
+
+TEST_CASE("noisy-proxy errors: each draw follows its documented law (CDF at five points, 5 standard errors)") {
+  // docs/scenario-keys.md's table: the CDF of the unit draw e of each distribution
+  const auto Phi = [](double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); };
+  struct Law {
+    NoiseConfig noise;
+    std::function<double(double)> cdf;
+    std::vector<double> at;
+  };
+  const std::vector<Law> laws = {
+      {{"gaussian", 1.0, 3.0}, Phi, {-2, -0.5, 0, 1, 2.5}},
+      {{"student_t", 1.0, 3.0},
+       [](double x) { return boost::math::cdf(boost::math::students_t_distribution<double>(3.0), x); },
+       {-4, -1, 0, 0.7, 3}},
+      {{"lognormal", 1.0, 0.5}, [&](double x) { return Phi(std::log(x) / 0.5); }, {0.5, 0.8, 1, 1.5, 3}},
+      {{"pareto", 1.0, 1.5}, [](double x) { return 1.0 - std::pow(x, -1.5); }, {1.1, 1.5, 2, 5, 20}},
+      {{"levy", 1.0, 1.0}, [](double x) { return std::erfc(1.0 / std::sqrt(2.0 * x)); }, {0.2, 1, 2.2, 10, 100}},
+  };
+  const int n = 100000;
+  for (const Law& law : laws) {
+    std::vector<double> x(n);
+    for (int i = 0; i < n; ++i) {
+      CounterRng rng(9, Stream::pool, 3, i);
+      x[i] = draw_error(law.noise, rng);
+    }
+    for (double t : law.at) {
+      const double p = law.cdf(t);
+      const auto below = std::count_if(x.begin(), x.end(), [t](double v) { return v <= t; });
+      const double empirical = static_cast<double>(below) / n;
+      INFO(law.noise.distribution << " at " << t << ": empirical " << empirical << ", exact " << p);
+      CHECK(std::abs(empirical - p) < 5.0 * std::sqrt(p * (1 - p) / n) + 1e-12);
+    }
+  }
 }
 
 TEST_CASE("proxy scoring: the fast path matches the double reference for every proxy kind") {

@@ -16,8 +16,12 @@
 // backend ops policy_pass / policy_slots: the training log-probabilities now take float feature products on the
 // CPU, as policy_gradient's always did (measured: at most 1.6e-9 relative in any cell; no other optimizer or
 // scenario changed by a bit). catastrophic_kwa (Kwa et al.'s own settings) was added later: its files were recorded
-// when it was added, by the same Release build of this suite.
+// when it was added, by the same Release build of this suite. The recorded outputs hold on any x86-64 machine
+// because the core library pins the cache sizes Eigen blocks its products for (sim/numeric/eigen_blocking.cpp):
+// before, an AMD EPYC's own sizes changed the last bits of every learned or gaussian-world scenario.
 #include <doctest/doctest.h>
+
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
@@ -55,6 +59,13 @@ bool shape_only(const std::string& scenario) {
 }
 
 }  // namespace
+
+TEST_CASE("Eigen's product blocking does not follow the machine's caches") {
+  // sim/numeric/eigen_blocking.cpp: without it these are the CPU's sizes, and the outputs below vary by machine
+  CHECK(Eigen::l1CacheSize() == 32 * 1024);
+  CHECK(Eigen::l2CacheSize() == 1024 * 1024);
+  CHECK(Eigen::l3CacheSize() == 32 * 1024 * 1024);
+}
 
 TEST_CASE("every library scenario at tiny size reproduces the recorded outputs") {
   const fs::path source = GOODHART_SOURCE_DIR;
