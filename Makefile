@@ -21,13 +21,14 @@ demo: build
 	$(BIN) plot results/gao_bon_learned
 	@echo "results: results/gao_bon_learned (metrics.csv, runs.csv, manifest.json, goodhart.png)"
 
-# every test: a short fuzz of scenario parsing, the suite under ASan/UBSan, the suite in Release, then the
-# Python package's tests and the notebooks at their small size (pytest)
+# every test: a short fuzz of scenario parsing, the suite under ASan/UBSan, the suite in Release, the Python
+# package's tests and the notebooks at their small size (pytest), then the sdist and wheel installed in a fresh venv
 test: build python
 	bash scripts/fuzz.sh 30 -seed=1
 	bash scripts/sanitize-tests.sh
 	ctest --preset release
 	GOODHART_BINARY=$(BIN) python3 -m pytest -q
+	bash scripts/check-package.sh
 
 # the Release suite alone (quick iteration)
 test-release: build

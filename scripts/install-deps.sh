@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh — installs what the build, the tests, the demo's plot and the Python package need: Debian's
 # packages (compilers, C++ libraries) and PyPI's (the package's build and run-time needs, pytest, hypothesis,
-# nbclient).
+# nbclient, build for the sdist and wheel check, dask's distributed for the executor test).
 # Usage: scripts/install-deps.sh   (installs only what is missing)
 set -euo pipefail
 
@@ -21,10 +21,12 @@ fi
 
 # PyPI: module name -> package name
 python_needs=(numpy:numpy pandas:pandas matplotlib:matplotlib nanobind:nanobind scikit_build_core:scikit-build-core
-              pytest:pytest hypothesis:hypothesis nbclient:nbclient nbformat:nbformat ipykernel:ipykernel)
+              pytest:pytest hypothesis:hypothesis nbclient:nbclient nbformat:nbformat ipykernel:ipykernel
+              build:build "distributed:dask[distributed]")
 missing=()
 for need in "${python_needs[@]}"; do
-  python3 -c "import ${need%%:*}" 2>/dev/null || missing+=("${need#*:}")
+  # from / so that a folder of the working directory (build/) is not taken for a module
+  (cd / && python3 -c "import ${need%%:*}") 2>/dev/null || missing+=("${need#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing from PyPI: ${missing[*]}"

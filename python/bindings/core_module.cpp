@@ -58,7 +58,7 @@ struct RestoreAfterRun {
 };
 
 nb::dict run_scenario(const std::string& path, const std::vector<std::string>& overrides, const std::string& out,
-                      const std::string& backend, int threads, bool resume, bool force, bool quiet) {
+                      const std::string& backend, int threads, bool resume, bool force, bool quiet, int point) {
   if (threads < 0 || threads > 1024)
     throw std::invalid_argument("threads: expected 1 to 1024 (or None for every core), got " + std::to_string(threads));
   if (out.empty()) throw std::invalid_argument("out: an empty path: name a folder, or pass None for a temporary one");
@@ -68,6 +68,7 @@ nb::dict run_scenario(const std::string& path, const std::vector<std::string>& o
   options.resume = resume;
   options.force = force;
   options.quiet = quiet;
+  options.only_point = point;
   options.stop = &stop_signal;
   SweepOutcome outcome;
   {
@@ -236,8 +237,17 @@ NB_MODULE(_core, m) {
   nb::register_exception_translator(translate);
 
   m.def("run", &run_scenario, nb::arg("path"), nb::arg("overrides"), nb::arg("out"), nb::arg("backend"),
-        nb::arg("threads"), nb::arg("resume"), nb::arg("force"), nb::arg("quiet"),
-        "run a scenario file into a results folder; returns the counts of points ran, skipped and left");
+        nb::arg("threads"), nb::arg("resume"), nb::arg("force"), nb::arg("quiet"), nb::arg("point") = -1,
+        "run a scenario file (every point, or point `point` alone) into a results folder; returns the counts of "
+        "points ran, skipped and left");
+  m.def(
+      "merge",
+      [](const std::vector<std::string>& dirs, const std::string& out) {
+        const std::vector<std::filesystem::path> paths(dirs.begin(), dirs.end());
+        nb::gil_scoped_release released;
+        merge_results(paths, out, true);
+      },
+      nb::arg("dirs"), nb::arg("out"), "combine the stored points of results folders of one sweep into `out`");
   m.def("validate", &validate_scenario, nb::arg("path"), nb::arg("yaml"), nb::arg("name"), nb::arg("overrides"),
         "load and check a scenario (a file, or YAML text named `name`): (resolved config JSON, points)");
   m.def("backend_name", [](const std::string& b) { return backend_name(parse_backend(b)); }, nb::arg("backend"),

@@ -4,10 +4,15 @@
     df = goodhart.run("scenarios/gao_bon_learned.yaml", overrides={"optimizer.pool": 4096, "optimizer.n": "~"})
     goodhart.plot.curves(df).savefig("goodhart.png")
 """
-from . import plot
+from importlib import metadata
+
+from . import plot, scenarios
 from .api import compare, exact_tilt, fit_gao, run, validate
 from .errors import CoreMissing, RunRefused, ScenarioError
 from .results import load
 
-__version__ = "0.1.0"
-__all__ = ["run", "load", "validate", "fit_gao", "compare", "exact_tilt", "plot", "ScenarioError", "RunRefused", "CoreMissing"]
+try:
+    __version__ = metadata.version("goodhart-sim")  # CMakeLists.txt's project(VERSION), through pyproject.toml
+except metadata.PackageNotFoundError:  # a source tree on sys.path, not installed
+    __version__ = "unknown"
+__all__ = ["scenarios", "run", "load", "validate", "fit_gao", "compare", "exact_tilt", "plot", "ScenarioError", "RunRefused", "CoreMissing"]

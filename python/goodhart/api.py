@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import scenarios
+from .distributed import run_on_executor
 from .errors import CoreMissing
 from .results import load, swept_columns
 
@@ -59,8 +61,20 @@ def _scenario_text(scenario):
     return json.dumps(scenario, indent=2, default=_plain)
 
 
+def _scenario_file(scenario):
+    """A scenario path as given, or the library file it names (``"gao_bon_learned"``) when no such file exists."""
+    path = Path(scenario)
+    if path.exists() or path.is_absolute():
+        return path
+    stem = path.name[:-5] if path.name.endswith(".yaml") else path.name
+    tiny = path.parent == Path("tiny")
+    if path.parent in (Path("."), Path("tiny")) and stem in scenarios.names(tiny):
+        return scenarios.path(stem, tiny)
+    return path
+
+
 def validate(scenario, overrides=None):
-    """Check a scenario (a path or a dict) and return ``(resolved_config, points)``.
+    """Check a scenario (a path, a library scenario's name, or a dict) and return ``(resolved_config, points)``.
 
     ``resolved_config`` is the validated configuration with every default filled in (a dict); ``points`` is a
     DataFrame with one row per sweep point: index, point_id and each swept key. Raises ScenarioError.
@@ -69,13 +83,14 @@ def validate(scenario, overrides=None):
     if isinstance(scenario, dict):
         resolved, points = core.validate("", _scenario_text(scenario), DICT_NAME, _overrides(overrides))
     else:
-        resolved, points = core.validate(os.fspath(scenario), "", "", _overrides(overrides))
+        resolved, points = core.validate(os.fspath(_scenario_file(scenario)), "", "", _overrides(overrides))
     rows = [{"index": i, "point_id": pid, **dict(swept)} for i, pid, swept in points]
     return json.loads(resolved), pd.DataFrame(rows)
 
 
-def run(scenario, overrides=None, backend="auto", out=None, threads=None, resume=False, force=False, quiet=True):
-    """Run a scenario (a YAML path or a dict) and return its tidy metrics as a DataFrame.
+def run(scenario, overrides=None, backend="auto", out=None, threads=None, resume=False, force=False, quiet=True,
+        executor=None):
+    """Run a scenario (a YAML path, a library scenario's name, or a dict) and return its tidy metrics.
 
     ``overrides`` maps dotted keys to values (``{"optimizer.pool": 4096}``) like ``key=value`` on the command
     line. ``out`` keeps the results folder (metrics.csv, runs.csv, manifest.json, points/); without it the run
@@ -83,6 +98,10 @@ def run(scenario, overrides=None, backend="auto", out=None, threads=None, resume
     ``<dict>:line:col: key: expected`` with lines of ``json.dumps(scenario, indent=2)``, and it is saved as
     ``scenario.yaml`` next to the results when ``out`` is given. Ctrl-C finishes the point in flight, keeps it
     and raises KeyboardInterrupt (rerun with ``resume=True``).
+
+    ``executor``: any ``concurrent.futures.Executor`` (a ProcessPoolExecutor, ``dask.distributed.Client(...)
+    .get_executor()``, Ray's or mpi4py's): one task per point, each with ``threads`` threads, merged into results
+    identical to a single run's (docs/cluster.md). Workers need goodhart-sim and, for a path scenario, the file.
     """
     core = _core()
     overrides = _overrides(overrides)
@@ -93,6 +112,7 @@ def run(scenario, overrides=None, backend="auto", out=None, threads=None, resume
         raise ValueError(f"threads: expected an integer from 1 to 1024 (or None for every core), got {threads!r}")
     with tempfile.TemporaryDirectory(prefix="goodhart-") as scratch:
         results_dir = Path(out) if out is not None else Path(scratch) / "results"
+        text = None
         if isinstance(scenario, dict):
             text = _scenario_text(scenario)
             core.validate("", text, DICT_NAME, overrides)
@@ -101,12 +121,17 @@ def run(scenario, overrides=None, backend="auto", out=None, threads=None, resume
             path = keep / "scenario.yaml"
             path.write_text(text + "\n")
         else:
-            path = Path(scenario)
-        outcome = core.run(os.fspath(path), overrides, os.fspath(results_dir), backend, int(threads or 0), resume,
-                           force, quiet)
-        if outcome["left"]:
-            where = f"; finished points are kept in {results_dir}: rerun with resume=True" if out else ""
-            raise KeyboardInterrupt(f"stopped after {outcome['ran']} new points, {outcome['left']} left{where}")
+            path = _scenario_file(scenario)
+        if executor is not None:
+            points = len(validate(path, overrides)[1])
+            run_on_executor(core, executor, path, text, points, overrides, results_dir, backend, int(threads or 0),
+                            resume)
+        else:
+            outcome = core.run(os.fspath(path), overrides, os.fspath(results_dir), backend, int(threads or 0),
+                               resume, force, quiet)
+            if outcome["left"]:
+                where = f"; finished points are kept in {results_dir}: rerun with resume=True" if out else ""
+                raise KeyboardInterrupt(f"stopped after {outcome['ran']} new points, {outcome['left']} left{where}")
         df = load(results_dir)
         if out is None:
             del df.attrs["results_dir"]

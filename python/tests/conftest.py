@@ -16,7 +16,7 @@ def goodhart_binary():
     for candidate in (os.environ.get("GOODHART_BINARY"), ROOT / "build" / "release" / "goodhart",
                       shutil.which("goodhart")):
         if candidate and Path(candidate).is_file():
-            return str(candidate)
+            return str(Path(candidate).resolve())
     pytest.skip("the goodhart command-line tool is not built (make build)")
 
 

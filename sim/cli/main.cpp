@@ -16,6 +16,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "sim/cli/library.h"
 #include "sim/report/leaderboard.h"
 #include "sim/engine/plan.h"
 #include "sim/engine/run.h"
@@ -129,8 +130,7 @@ int cmd_plan(const Options& o) {
 }
 
 int cmd_list() {
-  const char* env = std::getenv("GOODHART_SCENARIOS");
-  const fs::path dir = env ? fs::path(env) : fs::path(GOODHART_SCENARIO_DIR);
+  const fs::path dir = scenario_library();
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(dir))
     if (entry.path().extension() == ".yaml") files.push_back(entry.path());
@@ -167,11 +167,14 @@ int cmd_keys(const Options& o) {
   return 0;
 }
 
-// the plots are Python (matplotlib): hand over to `python3 -m goodhart plot` (GOODHART_PYTHON picks another
-// interpreter), with this source tree's python/ first on PYTHONPATH when it is there; its exit code is ours
+// the plots are Python (matplotlib): hand over to `python3 -m goodhart plot` — GOODHART_PYTHON, else the python3
+// beside this tool (the environment pip installed it into), else python3 on PATH — with this source tree's python/
+// first on PYTHONPATH when it is there; its exit code is ours
 int cmd_plot(const Options& o) {
   const char* env = std::getenv("GOODHART_PYTHON");
-  const std::string python = env && *env ? env : "python3";
+  std::error_code ec;
+  const fs::path beside = fs::read_symlink("/proc/self/exe", ec).parent_path() / "python3";
+  const std::string python = env && *env ? std::string(env) : !ec && fs::exists(beside, ec) ? beside.string() : "python3";
   const fs::path package_dir = GOODHART_PYTHON_DIR;
   if (fs::exists(package_dir / "goodhart" / "plot.py")) {
     const char* before = std::getenv("PYTHONPATH");
@@ -206,7 +209,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   Options o;
   auto add_scenario = [&](CLI::App* c) {
-    c->add_option("scenario", o.scenario, "scenario file (YAML)")->required();
+    c->add_option("scenario", o.scenario, "scenario file (YAML), or a library scenario's name (goodhart list)")
+        ->required();
     c->add_option("overrides", o.overrides, "key.path=value overrides")->expected(0, -1);
   };
   CLI::App* run = app.add_subcommand("run", "run a scenario: results folder with metrics.csv, runs.csv, manifest");
@@ -257,6 +261,7 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
+  if (*run || *validate || *plan) o.scenario = resolve_scenario_argument(o.scenario);
   try {
     if (*run) return cmd_run(o);
     if (*validate) return cmd_validate(o);
