@@ -26,6 +26,8 @@ TEST_CASE("each malformed scenario gets its own clear error, exit 2 and no outpu
       {"syntax", "tests/bad/syntax.yaml:7:39: <syntax>:"},
       {"bad_enum", "tests/bad/bad_enum.yaml:7:19: optimizer.type: one of best_of_n, dpo, kl_optimum, policy_gradient"},
       {"bad_sweep", "tests/bad/bad_sweep.yaml:10:5: proxy.noise.scale: a number > 0"},
+      {"zip_duplicate_points", "tests/bad/zip_duplicate_points.yaml:11:5: sweep.parameters.seed: points that differ, "
+                               "but point 0 (seed=0, proxy.noise.scale=0.5) and point 2"},
       {"unclosed_quote", "tests/bad/unclosed_quote.yaml:7:14: <syntax>: a closing \" for the quoted string that "
                          "starts here (it runs to the end of the file)"},
       {"foreign_key", "tests/bad/foreign_key.yaml:7:40: optimizer.kl_coef: not a key of best_of_n (keys: pool, n, "},

@@ -46,13 +46,22 @@ Cli run_cli(const std::string& args) {
   return {WEXITSTATUS(status), slurp_file(out), slurp_file(err)};
 }
 
+// runs the scenario `yaml` from a fresh test_scratch/<folder>; returns its results folder
+fs::path run_scratch_scenario(const std::string& folder, const std::string& yaml) {
+  const fs::path root = fs::current_path() / "test_scratch" / folder;
+  fs::remove_all(root);
+  fs::create_directories(root);
+  std::ofstream(root / "scenario.yaml") << yaml;
+  const fs::path out = root / "results";
+  const Cli r = run_cli("run " + (root / "scenario.yaml").string() + " --quiet --out " + out.string());
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  return out;
+}
+
 // a tiny sweep: 2 optimizers x 2 data sizes x 2 seeds, run once and shared by the cases below
 const fs::path& tiny_results() {
   static const fs::path dir = [] {
-    const fs::path root = fs::current_path() / "test_scratch" / "compare";
-    fs::remove_all(root);
-    fs::create_directories(root);
-    std::ofstream(root / "tiny.yaml") << "schema_version: 1\nname: compare_tiny\ndescription: t\nseed: 0\n"
+    return run_scratch_scenario("compare", "schema_version: 1\nname: compare_tiny\ndescription: t\nseed: 0\n"
                                          "world: {type: gaussian, dim: 4, prompts: 8}\n"
                                          "gold: {type: concave, penalty: 0.25}\n"
                                          "preferences: {n_pairs: 200, heldout_pairs: 500}\n"
@@ -63,11 +72,7 @@ const fs::path& tiny_results() {
                                          "  - {type: kl_optimum, kl_budget: [0.25, 0.5, 1, 2, 4, 8], samples: 512}\n"
                                          "sweep:\n  method: grid\n  parameters:\n"
                                          "    preferences.n_pairs: {values: [100, 3000]}\n"
-                                         "    seed: {range: [0, 2]}\n";
-    const fs::path out = root / "results";
-    const Cli r = run_cli("run " + (root / "tiny.yaml").string() + " --quiet --out " + out.string());
-    REQUIRE(r.exit_code == 0);
-    return out;
+                                         "    seed: {range: [0, 2]}\n");
   }();
   return dir;
 }
@@ -182,19 +187,14 @@ TEST_CASE("compare: a leaderboard from a real tiny run has one row per optimizer
 }
 
 TEST_CASE("compare: a dpo row shows no RM accuracy (its policy never sees the proxy)") {
-  const fs::path root = fs::current_path() / "test_scratch" / "compare_dpo";
-  fs::remove_all(root);
-  fs::create_directories(root);
-  std::ofstream(root / "dpo.yaml") << "schema_version: 1\nname: compare_dpo\ndescription: t\nseed: 0\n"
+  const fs::path out = run_scratch_scenario("compare_dpo", "schema_version: 1\nname: compare_dpo\ndescription: t\nseed: 0\n"
                                       "world: {type: gaussian, dim: 3, prompts: 4}\n"
                                       "gold: {type: linear}\npreferences: {n_pairs: 100, heldout_pairs: 100}\n"
                                       "proxy: {type: learned, model: linear, optimizer: lbfgs, epochs: 5}\n"
                                       "eval: {accuracy_pairs: 64, standardize_samples: 1024}\n"
                                       "optimizers:\n"
                                       "  - {type: best_of_n, pool: 64, n: [1, 4, 16]}\n"
-                                      "  - {type: dpo, beta: [0.5], steps: 8, eval_every: 4, samples: 64}\n";
-  const fs::path out = root / "results";
-  REQUIRE(run_cli("run " + (root / "dpo.yaml").string() + " --quiet --out " + out.string()).exit_code == 0);
+                                      "  - {type: dpo, beta: [0.5], steps: 8, eval_every: 4, samples: 64}\n");
   const Leaderboard board = build_leaderboard({out}, {0.5});
   REQUIRE(board.rows.size() == 2);
   for (const LeaderboardRow& r : board.rows) {

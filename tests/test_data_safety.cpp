@@ -75,6 +75,14 @@ TEST_CASE("a sweep whose points are one scenario twice is refused, naming both p
         std::string::npos);
   // distinct values pass
   CHECK(load_error(scenario("name: t\n", "sweep: {parameters: {seed: {values: [0, 1]}}}\n")).empty());
+  // loading (validate, plan) refuses them as expanding does, in a zip too (found by the fuzzer: load accepted it)
+  const std::string zip = scenario("name: t\n", "sweep: {method: zip, parameters: {seed: {values: [0, 1, 0]}, "
+                                                 "preferences.n_pairs: {values: [300, 300, 300]}}}\n");
+  CHECK(load_error(zip).find("point 0 (seed=0, preferences.n_pairs=300) and point 2") != std::string::npos);
+  CHECK_THROWS_WITH_AS(load_scenario_text(zip, "t.yaml"), doctest::Contains("and point 2"), ScenarioError);
+  CHECK_THROWS_AS(load_scenario_text(scenario("name: t\n", "sweep: {parameters: {seed: {values: [0, 0]}}}\n"),
+                                     "t.yaml"),
+                  ScenarioError);
 }
 
 TEST_CASE("one whole run per results folder: a second is refused naming the holder; shards share the folder") {

@@ -4,7 +4,13 @@
     df = goodhart.run("scenarios/gao_bon_learned.yaml", overrides={"optimizer.pool": 4096, "optimizer.n": "~"})
     goodhart.plot.curves(df).savefig("goodhart.png")
 """
+import os
 from importlib import metadata
+
+# before the engine (and libgomp with it) loads: waiting OpenMP threads spin briefly and then sleep, as in the
+# command line (sim/cli/main.cpp says why), unless the user chose
+if "GOMP_SPINCOUNT" not in os.environ and "OMP_WAIT_POLICY" not in os.environ:
+    os.environ["GOMP_SPINCOUNT"] = "30000"
 
 from . import plot, scenarios
 from .api import compare, exact_tilt, fit_gao, run, validate

@@ -2,8 +2,10 @@
 # data and by name, and sweeps spread over concurrent.futures executors (ProcessPoolExecutor, a dask LocalCluster)
 # merged into the same bytes as a single run. (The wheel in a fresh venv: scripts/check-package.sh.)
 import multiprocessing
+import os
 import re
 import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from importlib import metadata
 
@@ -104,3 +106,13 @@ def test_a_dask_local_cluster_runs_the_sweep_to_the_same_bytes(tmp_path):
         with distributed.Client(cluster) as client:
             goodhart.run(SWEEP, out=out, threads=1, executor=client.get_executor())
     assert {f: (out / f).read_bytes() for f in want} == want
+
+
+def test_import_bounds_openmp_spinning_unless_the_user_chose():
+    # on a busy machine libgomp's long spin made the default thread count slower than one (bench/RESULTS.md)
+    code = "import os, goodhart; print(os.environ.get('GOMP_SPINCOUNT'), os.environ.get('OMP_WAIT_POLICY'))"
+    base = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    for extra, want in (({}, "30000 None"), ({"OMP_WAIT_POLICY": "ACTIVE"}, "None ACTIVE"),
+                        ({"GOMP_SPINCOUNT": "10"}, "10 None")):
+        r = subprocess.run([sys.executable, "-c", code], env={**base, **extra}, capture_output=True, text=True)
+        assert r.stdout.strip() == want, (extra, r.stdout, r.stderr)

@@ -204,7 +204,20 @@ const CLI::Validator not_empty(
     [](std::string& value) { return value.empty() ? std::string("an empty path: name a folder or leave the option out") : std::string(); },
     "PATH");
 
+// OpenMP threads that wait for work spin briefly, then sleep, unless the user chose (GOMP_SPINCOUNT,
+// OMP_WAIT_POLICY): libgomp's own default spins 300000 times at every barrier, and on a busy machine the spinning
+// thread holds the core its descheduled partner needs, so the default thread count ran slower than --threads 1;
+// 30000 spins keep a quiet machine's speed (measured: bench/RESULTS.md, bench/threads_under_load.py). libgomp reads
+// its environment when it loads, before main, so the tool sets it and executes itself again, once (about a
+// millisecond); if that exec fails it runs on as it is.
+static void bound_openmp_spinning(char** argv) {
+  if (std::getenv("GOMP_SPINCOUNT") || std::getenv("OMP_WAIT_POLICY")) return;
+  setenv("GOMP_SPINCOUNT", "30000", 1);
+  execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char** argv) {
+  bound_openmp_spinning(argv);
   CLI::App app{"goodhart — a reward-model overoptimization simulator"};
   app.require_subcommand(1);
   Options o;

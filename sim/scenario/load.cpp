@@ -207,7 +207,10 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& name,
   }
   // with a sweep, the swept keys' file values may never run: check real points instead
   validate_sweep(s.sweep, locs);
-  for (std::size_t k : check_points(s.sweep)) make_point(l, s.sweep, k);
+  std::vector<RunSpec> checked;
+  for (std::size_t k : check_points(s.sweep)) checked.push_back(make_point(l, s.sweep, k));
+  // two of them alike are two alike points of the sweep (with a zip, `checked` is every point: as expand_sweep)
+  refuse_duplicate_points(checked, s.sweep);
   return s;
 }
 
