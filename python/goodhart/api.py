@@ -62,14 +62,14 @@ def _scenario_text(scenario):
 
 
 def _scenario_file(scenario):
-    """A scenario path as given, or the library file it names (``"gao_bon_learned"``) when no such file exists."""
+    """A scenario path as given, or the library's file it names (``"gao_bon_learned"``, ``"tiny/frontier.yaml"``)
+    when there is no such file here: the command line's rule (sim/cli/library.h)."""
     path = Path(scenario)
     if path.exists() or path.is_absolute():
         return path
-    stem = path.name[:-5] if path.name.endswith(".yaml") else path.name
-    tiny = path.parent == Path("tiny")
-    if path.parent in (Path("."), Path("tiny")) and stem in scenarios.names(tiny):
-        return scenarios.path(stem, tiny)
+    for candidate in (scenarios.DIR / path, scenarios.DIR / f"{path}.yaml"):
+        if candidate.is_file():
+            return candidate
     return path
 
 

@@ -7,12 +7,18 @@ namespace fs = std::filesystem;
 
 namespace goodhart {
 
+fs::path tool_folder() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : exe.parent_path();
+}
+
 fs::path scenario_library() {
   if (const char* env = std::getenv("GOODHART_SCENARIOS"); env && *env) return env;
+  const fs::path tool = tool_folder();
   std::error_code ec;
-  const fs::path installed = fs::read_symlink("/proc/self/exe", ec).parent_path().parent_path() / "share" /
-                             "goodhart" / "scenarios";
-  if (!ec && fs::is_directory(installed, ec)) return installed;
+  const fs::path installed = tool.parent_path() / "share" / "goodhart" / "scenarios";
+  if (!tool.empty() && fs::is_directory(installed, ec)) return installed;
   return GOODHART_SCENARIO_DIR;
 }
 

@@ -7,6 +7,9 @@
 
 namespace goodhart {
 
+// the folder of the running tool's binary (empty if unknown)
+std::filesystem::path tool_folder();
+
 // $GOODHART_SCENARIOS when set; else the installed copy beside the tool (<bin>/../share/goodhart/scenarios, where
 // the Python package puts it); else the source tree the tool was built from
 std::filesystem::path scenario_library();

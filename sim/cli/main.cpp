@@ -172,9 +172,12 @@ int cmd_keys(const Options& o) {
 // first on PYTHONPATH when it is there; its exit code is ours
 int cmd_plot(const Options& o) {
   const char* env = std::getenv("GOODHART_PYTHON");
+  const fs::path tool = tool_folder();
+  const fs::path beside = tool.empty() ? fs::path() : tool / "python3";
   std::error_code ec;
-  const fs::path beside = fs::read_symlink("/proc/self/exe", ec).parent_path() / "python3";
-  const std::string python = env && *env ? std::string(env) : !ec && fs::exists(beside, ec) ? beside.string() : "python3";
+  const std::string python = env && *env               ? std::string(env)
+                             : fs::exists(beside, ec) ? beside.string()
+                                                      : "python3";
   const fs::path package_dir = GOODHART_PYTHON_DIR;
   if (fs::exists(package_dir / "goodhart" / "plot.py")) {
     const char* before = std::getenv("PYTHONPATH");
