@@ -91,6 +91,14 @@ Gold make_gold(const GoldConfig& cfg, const World& world, int standardize_sample
       var = (u.square() * s2).sum() + g.penalty * g.penalty * (2.0 * s2.square() + 4.0 * mu.square() * s2).sum() -
             2.0 * g.penalty * (2.0 * u * mu * s2).sum();
     }
+  } else if (cfg.type == "scored") {
+    // a column of the world's score file
+    const int column = world.score_column(cfg.column);
+    if (column < 0) throw std::invalid_argument("gold.column '" + cfg.column + "' is not a column of the world");
+    Eigen::VectorXd w = Eigen::VectorXd::Zero(d);
+    w(column) = 1.0;
+    g.mlp = make_linear(w);
+    closed_form = false;
   } else {  // mlp: a random teacher
     CounterRng rng(cfg.seed, Stream::gold_weights, 1);
     g.mlp = make_random_mlp(d, cfg.hidden, parse_activation(cfg.activation), rng);

@@ -1,4 +1,5 @@
-// gold.h — the true reward r*(features): linear, a random-teacher MLP, or concave (u.y - lambda |y|^2).
+// gold.h — the true reward r*(features): linear, a random-teacher MLP, concave (u.y - lambda |y|^2), or a column
+// of a scored world's file.
 // Contract: make_gold depends only on the gold and world configs (gold.seed), never on the run seed, so every
 // point and seed of a sweep sees the same gold; the result is standardized to mean 0, variance 1 under pi_ref
 // (closed form for linear and concave gold under a gaussian pi_ref, exact sums over a world's candidates, Monte

@@ -29,20 +29,25 @@ void Proxy::score(Backend b, const Responses& r, Eigen::Ref<Eigen::VectorXf> out
           static_cast<float>(scale);
     return;
   }
-  const RowMatrixXf in = proxy_inputs(*this, r);
   if (members.size() == 1) {
-    score_mlp(b, members[0], in, out);
+    score_mlp(b, members[0], proxy_inputs(*this, r), out);
     return;
   }
   // an ensemble: every member's scores, aggregated per response, then standardized
-  Eigen::MatrixXf scores(in.rows(), static_cast<Eigen::Index>(members.size()));
-  for (std::size_t m = 0; m < members.size(); ++m) score_mlp(b, members[m], in, scores.col(m));
+  Eigen::MatrixXf scores;
+  member_scores(b, r, scores);
   const Eigen::ArrayXf mean = scores.rowwise().mean().array();
   Eigen::ArrayXf agg = mean;
   if (aggregate == "min") agg = scores.rowwise().minCoeff().array();
   if (aggregate == "uwo")
     agg = mean - static_cast<float>(uwo_lambda) * (scores.array().colwise() - mean).square().rowwise().mean();
   out = ((agg - static_cast<float>(shift)) / static_cast<float>(scale)).matrix();
+}
+
+void Proxy::member_scores(Backend b, const Responses& r, Eigen::MatrixXf& out) const {
+  const RowMatrixXf in = proxy_inputs(*this, r);
+  out.resize(in.rows(), static_cast<Eigen::Index>(members.size()));
+  for (std::size_t m = 0; m < members.size(); ++m) score_mlp(b, members[m], in, out.col(m));
 }
 
 double Proxy::score_one(const double* x, double gold, double error, double spurious) const {
@@ -111,6 +116,32 @@ void reference_moments(const Proxy& p, bool gold_only, const World& world, const
   var = w.dot(fd.cwiseProduct(fd)) - mean * mean;
 }
 
+// each member to mean 0, variance 1 under pi_ref (closed form for a linear proxy under a gaussian pi_ref, else exact
+// sums or Monte Carlo), then an ensemble's aggregate
+void standardize_members(Proxy& p, const EvalConfig& eval, const World& world, const Gold& gold, Backend backend,
+                         std::uint64_t seed) {
+  for (Mlp& member : p.members) {
+    Proxy single = p;
+    single.members = {member};
+    double mean = 0.0, var = 1.0, c = 0.0;
+    Eigen::VectorXd a;
+    const GaussianReference* ref = world.gaussian();
+    if (ref && single.linear_in_features(world.dim(), a, c)) {
+      mean = a.dot(ref->mean) + c;
+      var = (a.array().square() * ref->scale.array().square()).sum();
+    } else {
+      reference_moments(single, false, world, gold, backend, seed, eval.standardize_samples, mean, var);
+    }
+    standardize_output(member, mean, var > 1e-300 ? std::sqrt(var) : 1.0);
+  }
+  if (p.members.size() > 1) {
+    double mean = 0.0, var = 1.0;
+    reference_moments(p, false, world, gold, backend, seed, eval.standardize_samples, mean, var);
+    p.shift = mean;
+    p.scale = var > 1e-300 ? std::sqrt(var) : 1.0;
+  }
+}
+
 }  // namespace
 
 Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const EvalConfig& eval, const World& world,
@@ -129,6 +160,25 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
       p.shift = gold_mean + cfg.noise.scale * (m.finite_mean ? m.mean : m.median);
       p.scale = m.finite_variance ? std::sqrt(gold_var + cfg.noise.scale * cfg.noise.scale * m.variance) : 1.0;
     }
+    return p;
+  }
+  if (cfg.type == "scored") {
+    // columns of the world's score file, each a member (one-hot linear), aggregated as an ensemble's
+    for (int j = 0; j < world.dim(); ++j) p.columns.push_back(j);
+    for (const std::string& name : cfg.columns) {
+      const int column = world.score_column(name);
+      if (column < 0) throw std::invalid_argument("proxy.columns: '" + name + "' is not a column of the world");
+      Eigen::VectorXd w = Eigen::VectorXd::Zero(world.dim());
+      w(column) = 1.0;
+      p.members.push_back(make_linear(w));
+    }
+    p.aggregate = cfg.aggregate;
+    p.uwo_lambda = cfg.uwo_lambda;
+    if (cfg.standardize) standardize_members(p, eval, world, gold, backend, seed);
+    const PreferencePairs heldout = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed,
+                                                          prefs.heldout_pairs, Stream::heldout_pairs,
+                                                          Stream::heldout_labels);
+    p.heldout_accuracy = accuracy(p, heldout, backend);
     return p;
   }
   // learned: visible columns, data, fit, held-out accuracy, standardization
@@ -175,30 +225,7 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
   }
   const PreferencePairs heldout = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed, check_count,
                                                         check_pairs, check_labels);
-  if (cfg.standardize) {
-    // each member (closed form for a linear proxy under a gaussian pi_ref, else exact sums or Monte Carlo), then an
-    // ensemble's aggregate
-    for (Mlp& member : p.members) {
-      Proxy single = p;
-      single.members = {member};
-      double mean = 0.0, var = 1.0, c = 0.0;
-      Eigen::VectorXd a;
-      const GaussianReference* ref = world.gaussian();
-      if (ref && single.linear_in_features(world.dim(), a, c)) {
-        mean = a.dot(ref->mean) + c;
-        var = (a.array().square() * ref->scale.array().square()).sum();
-      } else {
-        reference_moments(single, false, world, gold, backend, seed, eval.standardize_samples, mean, var);
-      }
-      standardize_output(member, mean, var > 1e-300 ? std::sqrt(var) : 1.0);
-    }
-    if (p.members.size() > 1) {
-      double mean = 0.0, var = 1.0;
-      reference_moments(p, false, world, gold, backend, seed, eval.standardize_samples, mean, var);
-      p.shift = mean;
-      p.scale = var > 1e-300 ? std::sqrt(var) : 1.0;
-    }
-  }
+  if (cfg.standardize) standardize_members(p, eval, world, gold, backend, seed);
   p.heldout_accuracy = accuracy(p, heldout, backend);
   return p;
 }

@@ -1,5 +1,6 @@
 // proxy.h — the reward model the optimizer sees: `learned` (Bradley-Terry on preference pairs, linear or MLP,
-// maybe missing features or with a spurious one) or `noisy` (gold + scale * error, the analytic family).
+// maybe missing features or with a spurious one), `noisy` (gold + scale * error, the analytic family) or `scored`
+// (columns of a scored world's file: several make an ensemble, aggregated as a learned one's members).
 // Contract: make_proxy depends on the run seed (data, initialization, errors) and is standardized to mean 0,
 // variance 1 under pi_ref where that variance exists (infinite-variance errors: centered only, see noise.h).
 #pragma once
@@ -30,6 +31,8 @@ struct Proxy {
   DrawNeeds needs() const { return {noisy ? &noise : nullptr, !noisy && rho > 0.0}; }
   // out(i) = proxy of response i on the backend's fast path
   void score(Backend b, const Responses& r, Eigen::Ref<Eigen::VectorXf> out) const;
+  // out(i, m) = member m's standardized score of response i, before aggregation (not for a noisy proxy)
+  void member_scores(Backend b, const Responses& r, Eigen::MatrixXf& out) const;
   // plain double reference for one response
   double score_one(const double* x, double gold, double error, double spurious) const;
   // a linear proxy a . y + c over the world features (learned, no hidden layer, no spurious feature)

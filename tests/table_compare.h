@@ -15,7 +15,7 @@
 
 #include <doctest/doctest.h>
 
-#include "sim/io/csv_read.h"
+#include "sim/scenario/csv_read.h"
 
 namespace goodhart::test {
 

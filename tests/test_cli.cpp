@@ -31,6 +31,8 @@ TEST_CASE("each malformed scenario gets its own clear error, exit 2 and no outpu
       {"unclosed_quote", "tests/bad/unclosed_quote.yaml:7:14: <syntax>: a closing \" for the quoted string that "
                          "starts here (it runs to the end of the file)"},
       {"foreign_key", "tests/bad/foreign_key.yaml:7:40: optimizer.kl_coef: not a key of best_of_n (keys: pool, n, "},
+      {"scored_bad_cell", "tests/bad/scored_bad_cell.csv:3:7: proxy.columns[0]: a finite number in column 'proxy', "
+                          "got 'high'"},
   };
   for (const auto& [name, message] : cases) {
     INFO(name);
@@ -109,4 +111,32 @@ TEST_CASE("progress: periodic lines on a non-terminal stderr, nothing with --qui
   CHECK(quiet.exit_code == 0);
   CHECK(quiet.err.empty());
   CHECK(fs::exists(quiet_out / "metrics.csv"));
+}
+
+TEST_CASE("export-pools writes one point's scored responses, which run replays as a scored world") {
+  const fs::path dir = scratch("export_pools");
+  fs::create_directories(dir);
+  const fs::path file = dir / "pools.csv";
+  // a sweep needs --point; a point past the end and an existing file are refused, with nothing written
+  const CliResult many = cli("export-pools scenarios/tiny/gao_bon_learned.yaml --quiet --out " + file.string());
+  CHECK(many.exit_code == 2);
+  CHECK(many.err.find("choose one with --point K") != std::string::npos);
+  CHECK(cli("export-pools scenarios/tiny/gao_bon_learned.yaml --point 99 --quiet --out " + file.string())
+            .exit_code == 2);
+  CHECK_FALSE(fs::exists(file));
+  const CliResult one = cli("export-pools scenarios/tiny/gao_bon_learned.yaml --point 1 --features --out " +
+                            file.string());
+  REQUIRE_MESSAGE(one.exit_code == 0, one.err);
+  const std::string text = slurp(file);
+  CHECK(text.starts_with("prompt_id,response_id,proxy,gold,log_ref,x0,"));
+  CHECK(cli("export-pools scenarios/tiny/gao_bon_learned.yaml --point 1 --quiet --out " + file.string()).exit_code ==
+        2);
+  CHECK(slurp(file) == text);
+  // the replay: a scenario beside the file, run and validated like any other
+  std::ofstream(dir / "replay.yaml") << "schema_version: 1\nname: replay\ndescription: d\n"
+                                        "world: {type: scored, path: pools.csv}\ngold: {type: scored}\n"
+                                        "proxy: {type: scored}\noptimizer: {type: best_of_n, n: [1, 2, 4]}\n";
+  const CliResult replay = cli("run " + (dir / "replay.yaml").string() + " --quiet --out " + (dir / "out").string());
+  CHECK_MESSAGE(replay.exit_code == 0, replay.err);
+  CHECK(fs::exists(dir / "out" / "metrics.csv"));
 }

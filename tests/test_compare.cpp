@@ -1,5 +1,5 @@
 // test_compare.cpp — `goodhart compare` (sim/report/: curves, leaderboard, rendering; sim/stats/rank_stats.h) and
-// the CSV reader (sim/io/csv_read.h): interpolation at fixed KL, Spearman with ties on known data, the CSV reader
+// the CSV reader (sim/scenario/csv_read.h): interpolation at fixed KL, Spearman with ties on known data, the CSV reader
 // on CsvTable's quoting, a leaderboard from a real tiny run (one row per optimizer variant, aggregated over seeds,
 // consistent with runs.csv), no RM accuracy on a dpo row, the CLI writing both files, and a folder without
 // metrics.csv refused with exit 2.
@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/report/leaderboard.h"
-#include "sim/io/csv_read.h"
+#include "sim/scenario/csv_read.h"
 #include "sim/io/files.h"
 
 namespace fs = std::filesystem;

@@ -26,7 +26,14 @@ Scenario with_type(const std::string& section, const std::string& type) {
   std::string world = "world: {type: gaussian}\n", gold = "gold: {type: linear}\n", proxy = "proxy: {type: learned}\n",
               optimizer = "optimizer: {type: best_of_n}\n";
   const std::string line = section + ": {type: " + type + "}\n";
-  if (section == "world") world = line;
+  if (type == "scored") {
+    // gold and proxy types scored are columns of a scored world's file, which needs them
+    world = "world: {type: scored, path: " GOODHART_SOURCE_DIR "/tests/data/scores_small.csv}\n";
+    gold = "gold: {type: scored}\n";
+    proxy = "proxy: {type: scored}\n";
+    optimizer = "optimizer: {type: best_of_n, n: [1, 2, 4]}\n";
+  }
+  if (section == "world" && type != "scored") world = line;
   if (section == "gold") gold = line;
   if (section == "proxy") proxy = line;
   if (section == "optimizer") optimizer = line;
@@ -50,6 +57,7 @@ void change(const FieldRef& ref) {
     void operator()(std::string* v) const { *v += "_changed"; }
     void operator()(std::vector<int>* v) const { v->push_back(7); }
     void operator()(std::vector<double>* v) const { v->push_back(0.5); }
+    void operator()(std::vector<std::string>* v) const { v->push_back("changed"); }
   };
   std::visit(Visitor{}, ref);
 }
@@ -176,7 +184,7 @@ TEST_CASE("docs/scenario-keys.md holds every key table, as generated from the co
 TEST_CASE("the key tables: rows from the code, errors for unknown tables and open blocks") {
   const std::string pg = key_table("optimizer.policy_gradient");
   CHECK(pg.find("| `kl_coef` | number | 0.05 | >= 0 | KL coefficient") != std::string::npos);
-  CHECK(key_table("world").find("| `type` | string | `gaussian` | `categorical`, `gaussian` |") != std::string::npos);
+  CHECK(key_table("world").find("| `type` | string | `gaussian` | `categorical`, `gaussian`, `scored` |") != std::string::npos);
   CHECK(key_table("aliases").find("| `proxy` | `learned` | `lr` | `learning_rate` |") != std::string::npos);
   CHECK_THROWS_WITH_AS(key_table("optimizer.best_of_m"), doctest::Contains("no key table 'optimizer.best_of_m'"),
                        std::invalid_argument);

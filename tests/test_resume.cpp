@@ -163,6 +163,22 @@ TEST_CASE("SLURM array variables pick the shard; --point runs one point") {
   // task 2 of 1..2 is shard 1/2: points 1 and 3
   CHECK(stored_points(dir) == 2);
   CHECK(fs::exists(dir / "shards" / "shard-1-of-2.json"));
+  // --array=0-4:2: task 4 is shard 2 of 3 (point 2); a list (--array=1,3,7) is refused, with nothing written
+  const auto run_with = [&](const std::string& vars, const fs::path& out) {
+    const std::string c = std::string("cd ") + GOODHART_SOURCE_DIR + " && " + vars + " " + GOODHART_BINARY +
+                          " run " + file + " --quiet --out " + out.string() + " 2>/dev/null";
+    const int status = std::system(c.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  const fs::path stepped = fresh_dir("slurm_step");
+  CHECK(run_with("SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=4 SLURM_ARRAY_TASK_STEP=2 "
+                 "SLURM_ARRAY_TASK_COUNT=3", stepped) == 0);
+  CHECK(fs::exists(stepped / "shards" / "shard-2-of-3.json"));
+  CHECK(stored_points(stepped) == 1);
+  const fs::path listed = fresh_dir("slurm_list");
+  CHECK(run_with("SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=7 SLURM_ARRAY_TASK_STEP=1 "
+                 "SLURM_ARRAY_TASK_COUNT=3", listed) == 2);
+  CHECK_FALSE(fs::exists(listed));
 }
 
 TEST_CASE("the memory guard refuses a sweep that cannot fit, before writing anything") {

@@ -15,6 +15,7 @@
 #include "models/worlds/categorical.h"
 #include "models/worlds/gaussian.h"
 #include "models/worlds/registry.h"
+#include "sim/scenario/scenario.h"
 #include "sim/scenario/types.h"
 
 using namespace goodhart;
@@ -42,6 +43,15 @@ WorldConfig gaussian() {
   return c;
 }
 
+// the scored world of tests/data/scores_small.csv, as load reads it
+WorldConfig scored() {
+  return load_scenario_text("schema_version: 1\nname: t\ndescription: d\nworld: {type: scored, path: " GOODHART_SOURCE_DIR
+                            "/tests/data/scores_small.csv}\ngold: {type: scored}\nproxy: {type: scored}\n"
+                            "optimizer: {type: best_of_n, n: [1, 2, 4]}\n",
+                            "t.yaml")
+      .world;
+}
+
 }  // namespace
 
 TEST_CASE("worlds: every scenario world type is registered, and its abilities are what the world offers") {
@@ -49,7 +59,7 @@ TEST_CASE("worlds: every scenario world type is registered, and its abilities ar
   REQUIRE(types.size() >= 2);
   for (const ConfigType* t : types) {
     INFO(t->name);
-    WorldConfig c = t->name == "categorical" ? categorical(4, 6) : gaussian();
+    WorldConfig c = t->name == "categorical" ? categorical(4, 6) : t->name == "scored" ? scored() : gaussian();
     c.type = t->name;
     const WorldType& w = world_type(t->name);
     const auto world = w.make(c);

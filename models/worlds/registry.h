@@ -19,6 +19,7 @@ namespace goodhart {
 struct WorldAbilities {
   int candidates = 0;     // enumerable candidates per prompt; 0: none
   bool gaussian = false;  // a gaussian pi_ref
+  bool sampled = false;   // the candidates are a sample of pi_ref (Candidates::sampled)
 };
 
 struct WorldType {

@@ -1,12 +1,13 @@
 // world.h — the interface every world implements: what a response is, how pi_ref draws one (with its identity), its
 // log pi_ref, and what the world can compute exactly. The worlds are beside this file (gaussian.cpp,
-// categorical.cpp) and register themselves (registry.h); no code outside them tests which world it has: it asks
+// categorical.cpp, scored.cpp) and register themselves (registry.h); no code outside them tests which world it has: it asks
 // for a capability (candidates(), gaussian()) and falls back to sampling where the world offers none.
 // Contract: a world is a pure function of its config (structure from world.seed); every draw is keyed by
 // (seed, stream, a, b) counters, so draws never depend on threads or on how rows are split.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <Eigen/Dense>
@@ -41,6 +42,8 @@ struct Candidates {
   int count = 0;           // K per prompt
   RowMatrixXf features;    // row p*K + k is phi[p,k]
   RowMatrixXd log_ref;     // P x K, normalized log pi_ref(k|p)
+  bool sampled = false;    // the candidates are draws from pi_ref (a scored world's pools), not its support:
+                           // best-of-n is estimated from them without replacement, as from a drawn pool
   // candidate k of prompt p, keyed by (pool stream, p, k) wherever it appears
   ResponseId id(int prompt, int candidate) const;
   // a prompt's K x d features, in place
@@ -71,6 +74,8 @@ class World {
   // what the world can compute exactly; null where it cannot
   virtual const Candidates* candidates() const { return nullptr; }
   virtual const GaussianReference* gaussian() const { return nullptr; }
+  // a world read from a score file: the feature index holding the file's column `name`, -1 when it has none
+  virtual int score_column(const std::string& /*name*/) const { return -1; }
 
   // `count` draws of pi_ref(.|prompt) (any_prompt: a uniform prompt for each), draw i keyed by (seed, stream, a,
   // b0 + i); out.x is count x dim

@@ -57,7 +57,12 @@ def _overrides(overrides):
 
 
 def _scenario_text(scenario):
-    """A dict scenario as YAML text (JSON is YAML): line numbers in errors point into this text."""
+    """A dict scenario as YAML text (JSON is YAML): line numbers in errors point into this text. A file it names
+    (a scored world's ``world.path``) is relative to the working folder, as the dict has no folder of its own: the
+    text names it by its absolute path, so the copy saved beside the results reads the same file."""
+    world = scenario.get("world") if isinstance(scenario, dict) else None
+    if isinstance(world, dict) and isinstance(world.get("path"), str) and world["path"]:
+        scenario = {**scenario, "world": {**world, "path": os.path.abspath(world["path"])}}
     return json.dumps(scenario, indent=2, default=_plain)
 
 

@@ -1,4 +1,5 @@
-// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | list | plot | keys | version
+// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | list | plot | keys |
+// export-pools | version
 // (DESIGN.md §6).
 // Contract: exit 0 on success, 1 on a runtime failure, 2 on a usage or scenario error (nothing written then),
 // 128 + signal when SIGINT/SIGTERM stopped a run (finished points are kept); progress on stderr only.
@@ -19,6 +20,7 @@
 #include "sim/cli/library.h"
 #include "sim/report/leaderboard.h"
 #include "sim/engine/plan.h"
+#include "sim/engine/pools.h"
 #include "sim/engine/run.h"
 #include "sim/engine/sweep_run.h"
 #include "sim/io/files.h"
@@ -42,6 +44,7 @@ struct Options {
   bool force = false;
   bool quiet = false;
   bool list_points = false;
+  bool features = false;
   std::vector<std::string> merge_dirs;
   std::string kl_budgets = "0.5,1,2,4";
   std::string panel_by;
@@ -119,6 +122,26 @@ int cmd_validate(const Options& o) {
   nlohmann::json resolved = to_json(scenario);
   std::cout << resolved.dump(2) << "\n";
   std::cout << "valid: " << points.size() << " point" << (points.size() == 1 ? "" : "s") << "\n";
+  return 0;
+}
+
+// one point's responses as a score file (sim/engine/pools.h): the point of a one-point scenario, or --point K
+int cmd_export_pools(const Options& o) {
+  const std::vector<RunSpec> points = expand_sweep(o.scenario, o.overrides);
+  if (o.point < 0 && points.size() > 1)
+    throw std::invalid_argument("export-pools: the scenario has " + std::to_string(points.size()) +
+                                " points; choose one with --point K (goodhart validate --list-points)");
+  if (o.point >= static_cast<int>(points.size()))
+    throw std::invalid_argument("export-pools: --point " + std::to_string(o.point) + ", but the scenario has " +
+                                std::to_string(points.size()) + " point" + (points.size() == 1 ? "" : "s"));
+  std::error_code ec;
+  if (!o.force && fs::exists(o.out, ec))
+    throw std::invalid_argument("export-pools: " + o.out + " exists; remove it or pass --force to replace it");
+  if (fs::is_directory(o.out, ec)) throw std::invalid_argument("export-pools: " + o.out + " is a folder");
+  const CsvTable table = export_pools(points[static_cast<std::size_t>(std::max(o.point, 0))],
+                                      parse_backend(o.backend), o.features);
+  write_file_atomic(o.out, table.str());
+  if (!o.quiet) std::cerr << "wrote " << o.out << ": " << table.rows.size() << " scored responses\n";
   return 0;
 }
 
@@ -270,6 +293,15 @@ int main(int argc, char** argv) {
   keys->add_option("--update", o.out, "rewrite the generated key tables of a markdown file (docs/scenario-keys.md)")
       ->check(CLI::ExistingFile);
   keys->add_flag("--quiet", o.quiet, "no message on stderr");
+  CLI::App* pools = app.add_subcommand(
+      "export-pools", "a point's scored responses as a score file that world type scored replays");
+  add_scenario(pools);
+  pools->add_option("--out", o.out, "the CSV file to write")->required()->check(not_empty);
+  pools->add_option("--point", o.point, "the point to export (default: the only one)")->check(CLI::NonNegativeNumber);
+  pools->add_option("--backend", o.backend, "auto | cpu | cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  pools->add_flag("--features", o.features, "add the world's features as columns x0, x1, ...");
+  pools->add_flag("--force", o.force, "replace the file when it exists");
+  pools->add_flag("--quiet", o.quiet, "no message on stderr");
   CLI::App* version = app.add_subcommand("version", "tool version and git revision");
   try {
     app.parse(argc, argv);
@@ -277,11 +309,12 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
-  if (*run || *validate || *plan) o.scenario = resolve_scenario_argument(o.scenario);
+  if (*run || *validate || *plan || *pools) o.scenario = resolve_scenario_argument(o.scenario);
   try {
     if (*run) return cmd_run(o);
     if (*validate) return cmd_validate(o);
     if (*plan) return cmd_plan(o);
+    if (*pools) return cmd_export_pools(o);
     if (*merge) return cmd_merge(o);
     if (*compare) return cmd_compare(o);
     if (*list) return cmd_list();

@@ -160,18 +160,27 @@ auto in_stage(const RunSpec& spec, const std::string& stage, const std::vector<s
 
 }  // namespace
 
+PointModels build_models(const RunSpec& spec, Backend backend) {
+  const Scenario& cfg = spec.config;
+  PointModels m;
+  m.world = in_stage(spec, "building the world", {"world"}, [&] { return make_world(cfg.world); });
+  m.gold = in_stage(spec, "building the gold reward", {"gold", "eval"},
+                    [&] { return make_gold(cfg.gold, *m.world, cfg.eval.standardize_samples); });
+  m.proxy = in_stage(spec, "fitting the proxy", {"proxy", "preferences"}, [&] {
+    return make_proxy(cfg.proxy, cfg.preferences, cfg.eval, *m.world, m.gold, cfg.gold.standardize, backend,
+                      cfg.seed);
+  });
+  return m;
+}
+
 PointResult run_point(const RunSpec& spec, Backend backend) {
   const auto start = std::chrono::steady_clock::now();
   const Scenario& cfg = spec.config;
   // the models
-  const std::unique_ptr<const World> made = in_stage(spec, "building the world", {"world"},
-                                                     [&] { return make_world(cfg.world); });
-  const World& world = *made;
-  const Gold gold = in_stage(spec, "building the gold reward", {"gold", "eval"},
-                             [&] { return make_gold(cfg.gold, world, cfg.eval.standardize_samples); });
-  const Proxy proxy = in_stage(spec, "fitting the proxy", {"proxy", "preferences"}, [&] {
-    return make_proxy(cfg.proxy, cfg.preferences, cfg.eval, world, gold, cfg.gold.standardize, backend, cfg.seed);
-  });
+  const PointModels models = build_models(spec, backend);
+  const World& world = *models.world;
+  const Gold& gold = models.gold;
+  const Proxy& proxy = models.proxy;
   // early stopping's validation RM, fitted to the held-out pairs when an optimizer first asks for it
   const LazyProxy validation([&] {
     return in_stage(spec, "fitting the validation proxy", {"proxy", "preferences"}, [&] {

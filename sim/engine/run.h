@@ -3,10 +3,12 @@
 // thread count or on other points), so points may run in any order.
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "models/proxy.h"
 #include "sim/backend/ops.h"
 #include "sim/stats/metrics.h"
 #include "sim/scenario/scenario.h"
@@ -30,5 +32,14 @@ struct PointFailed : std::runtime_error {
 
 // throws PointFailed (ScenarioError passes through unchanged)
 PointResult run_point(const RunSpec& spec, Backend backend);
+
+// the models of a point, as run_point builds them first: its world, gold and proxy
+struct PointModels {
+  std::unique_ptr<const World> world;
+  Gold gold;
+  Proxy proxy;
+};
+// throws PointFailed naming the stage that failed
+PointModels build_models(const RunSpec& spec, Backend backend);
 
 }  // namespace goodhart

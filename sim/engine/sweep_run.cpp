@@ -38,8 +38,20 @@ Shard shard_from_environment() {
   const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
   const char* count = std::getenv("SLURM_ARRAY_TASK_COUNT");
   if (!id || !count) return {};
-  const char* min = std::getenv("SLURM_ARRAY_TASK_MIN");
-  return parse_shard(std::to_string(std::atoi(id) - (min ? std::atoi(min) : 0)) + "/" + count);
+  const auto value = [](const char* name, long fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::atol(v) : fallback;
+  };
+  // a range A-B:S gives tasks A, A+S, ..., B: shard (id - A) / S of count; a list (1,3,7) cannot be told apart
+  // from the environment, so it is refused rather than run with points in no task
+  const long task = std::atol(id), min = value("SLURM_ARRAY_TASK_MIN", 0), step = value("SLURM_ARRAY_TASK_STEP", 1),
+             tasks = std::atol(count), max = value("SLURM_ARRAY_TASK_MAX", min + (tasks - 1) * step);
+  if (step < 1 || (task - min) % step != 0 || (max - min) / step + 1 != tasks)
+    throw std::invalid_argument("a Slurm job array that is one range (--array=A-B or A-B:S; SLURM_ARRAY_TASK_MIN " +
+                                std::to_string(min) + ", MAX " + std::to_string(max) + ", STEP " +
+                                std::to_string(step) + ", COUNT " + std::to_string(tasks) +
+                                " is not), or --shard i/N given for each task");
+  return parse_shard(std::to_string((task - min) / step) + "/" + count);
 }
 
 namespace {

@@ -21,7 +21,8 @@ struct Shard {
   int index = 0, count = 1;
 };
 Shard parse_shard(const std::string& text);  // "i/N" with 0 <= i < N; throws std::invalid_argument
-// from SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN and SLURM_ARRAY_TASK_COUNT when set, else 0/1
+// from SLURM_ARRAY_TASK_ID, _MIN, _STEP and _COUNT when set ((id - min) / step of count), else 0/1; an array
+// that is not one range (a list such as 1,3,7) throws std::invalid_argument
 Shard shard_from_environment();
 
 struct SweepOptions {

@@ -60,6 +60,15 @@ std::string format_double(double x) {
   return std::string(buf, end);
 }
 
+std::string format_float(float x) {
+  if (std::isnan(x)) return "";
+  if (std::isinf(x)) throw std::overflow_error("a result overflowed to infinity; no output is written with it");
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+  if (ec != std::errc{}) throw std::logic_error("format_float: buffer too small");
+  return std::string(buf, end);
+}
+
 std::string csv_escape(std::string_view cell) {
   if (cell.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(cell);
   std::string out = "\"";

@@ -16,6 +16,9 @@ namespace goodhart {
 // NaN -> "" (an empty CSV cell: not applicable); an infinity throws std::overflow_error (never written)
 std::string format_double(double x);
 
+// the same for a float: the shortest decimal that reads back (as a float, or as a double rounded to float) to x
+std::string format_float(float x);
+
 // a CSV cell, quoted (with inner quotes doubled) only when it holds a comma, a quote or a line break
 std::string csv_escape(std::string_view cell);
 

@@ -1,5 +1,6 @@
-// best_of_n.cpp — unbiased best-of-n estimates from one pool of pi_ref draws per prompt, or, in a world with
-// candidates (categorical), the exact best-of-n distribution over them.
+// best_of_n.cpp — unbiased best-of-n estimates from one pool of pi_ref draws per prompt (drawn, or a scored world's
+// responses, which are such a pool), or, in a world whose candidates are pi_ref's support (categorical), the exact
+// best-of-n distribution over them.
 // Contract: pool sorted by the selection score ascending (ties by index) — the proxy, or with ref_logprob_weight
 // alpha > 0 the regularized score proxy + alpha log pi_ref (Jinnai et al. 2024); weights C(i-1, n-1)/C(N, n) from
 // log-gamma; the categorical distribution is P(best = k) = F_k^n - F_{k-1}^n over candidates in score order. The
@@ -51,30 +52,54 @@ int pairs_per_prompt(const OptimizerContext& ctx) {
   return (ctx.config.eval.accuracy_pairs + ctx.world.prompts() - 1) / ctx.world.prompts();
 }
 
-// a world without candidates: one pool of N pi_ref draws per prompt, the unbiased estimator over the n grid
+// one prompt's pool in draw order, each response's proxy, gold, win rate against pi_ref and selection score (the
+// proxy, plus ref_logprob_weight * log pi_ref(y) up to a constant when regularized): a world whose candidates are a
+// sample of pi_ref gives the prompt's candidates, any other world `pool` fresh draws
+struct Pool {
+  Eigen::VectorXf proxy, gold, win, score;
+};
+
+Pool prompt_pool(const BestOfNConfig& opt, const OptimizerContext& ctx, int p) {
+  Pool pool;
+  ResponseDraws ids;
+  if (ctx.candidates) {
+    const Candidates& c = *ctx.world.candidates();
+    pool.proxy = ctx.candidates->values[v_proxy].row(p).transpose();
+    pool.gold = ctx.candidates->values[v_gold].row(p).transpose();
+    pool.win = ctx.candidates->values[v_win].row(p).transpose();
+    for (int k = 0; k < c.count; ++k) ids.id.push_back(c.id(p, k));
+  } else {
+    Responses r;
+    draw_bon_pool(opt, ctx, p, r, pool.proxy);
+    pool.gold = r.gold;
+    pool.win.resize(r.size());
+    for (Eigen::Index i = 0; i < r.size(); ++i)
+      pool.win(i) = static_cast<float>(reference_cdf(ctx.reference_gold, r.gold(i)));
+    ids.id = std::move(r.id);
+  }
+  pool.score = pool.proxy;
+  if (opt.ref_logprob_weight > 0.0) ctx.world.add_log_ref(ids, opt.ref_logprob_weight, pool.score);
+  return pool;
+}
+
+// one pool per prompt (drawn, or a scored world's responses), the unbiased estimator over the n grid
 std::vector<std::vector<PromptStats>> pool_estimates(const BestOfNConfig& opt, const OptimizerContext& ctx) {
-  const int N = opt.pool, G = static_cast<int>(opt.n.size()), P = ctx.world.prompts();
+  const int N = ctx.candidates ? ctx.world.candidates()->count : opt.pool, G = static_cast<int>(opt.n.size()),
+            P = ctx.world.prompts();
   const Eigen::MatrixXd weights = bon_rank_weights(opt.n, N);
   std::vector<std::vector<double>> cumulative(G, std::vector<double>(N));
   for (int g = 0; g < G; ++g) std::partial_sum(weights.row(g).begin(), weights.row(g).end(), cumulative[g].begin());
   std::vector<std::vector<PromptStats>> stats(G, std::vector<PromptStats>(P));
 #pragma omp parallel for schedule(dynamic)
   for (int p = 0; p < P; ++p) {
-    // draw, score, rank
-    Responses r;
-    draw_reference_responses(ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed, p,
-                             stream_id(Stream::pool), p, 0, N, r);
-    Eigen::VectorXf proxy(N);
-    ctx.proxy.score(ctx.backend, r, proxy);
-    // the selection score: the proxy, plus ref_logprob_weight * log pi_ref(y) (up to a constant) when regularized
-    Eigen::VectorXf score = proxy;
-    if (opt.ref_logprob_weight > 0.0) ctx.world.add_log_ref(r, opt.ref_logprob_weight, score);
-    const std::vector<int> order = argsort(score.data(), N);
+    // the pool, ranked by the selection score
+    const Pool pool = prompt_pool(opt, ctx, p);
+    const std::vector<int> order = argsort(pool.score.data(), N);
     Eigen::VectorXf sp(N), sg(N), sw(N);
     for (int i = 0; i < N; ++i) {
-      sp(i) = proxy(order[i]);
-      sg(i) = r.gold(order[i]);
-      sw(i) = static_cast<float>(reference_cdf(ctx.reference_gold, sg(i)));
+      sp(i) = pool.proxy(order[i]);
+      sg(i) = pool.gold(order[i]);
+      sw(i) = pool.win(order[i]);
     }
     Eigen::MatrixXf values(N, value_columns);
     values.col(v_proxy) = sp;
@@ -144,15 +169,25 @@ std::vector<std::vector<PromptStats>> exact_distribution(const BestOfNConfig& op
 
 }  // namespace
 
+void draw_bon_pool(const BestOfNConfig& opt, const OptimizerContext& ctx, int prompt, Responses& r,
+                   Eigen::VectorXf& proxy) {
+  draw_reference_responses(ctx.world, ctx.gold, ctx.proxy.needs(), ctx.backend, ctx.seed, prompt,
+                           stream_id(Stream::pool), static_cast<std::uint32_t>(prompt), 0, opt.pool, r);
+  proxy.resize(opt.pool);
+  ctx.proxy.score(ctx.backend, r, proxy);
+}
+
 std::vector<MetricRow> run_best_of_n(const BestOfNConfig& opt, const OptimizerContext& ctx) {
-  const auto stats = ctx.candidates ? exact_distribution(opt, ctx) : pool_estimates(opt, ctx);
+  // the exact best-of-n distribution over pi_ref's candidates; the unbiased estimator over a pool otherwise
+  const bool exact = ctx.candidates && !ctx.world.candidates()->sampled;
+  const auto stats = exact ? exact_distribution(opt, ctx) : pool_estimates(opt, ctx);
   std::vector<MetricRow> rows;
   for (std::size_t g = 0; g < opt.n.size(); ++g) {
     MetricRow row = summarize(stats[g]);
     row.param_name = std::string(1, 'n');  // not = "n": GCC 12 warns falsely (-Wrestrict) on that assignment
     row.param = opt.n[g];
     row.kl_bound = bon_kl_bound(opt.n[g]);
-    if (!ctx.candidates) {
+    if (!exact) {
       row.kl = row.kl_bound;
       row.sqrt_kl = std::sqrt(row.kl);
     }
@@ -169,12 +204,18 @@ void resolve(BestOfNConfig& c, const std::vector<std::string>& given) {
   if (std::find(given.begin(), given.end(), "n") == given.end()) std::erase_if(c.n, [&](int n) { return n > c.pool; });
 }
 
-// n: at least one, increasing, within the pool
-void validate(const BestOfNConfig& c, const Scenario&, const Check& k, const std::string& path) {
+// n: at least one, increasing, within the pool (a scored world's: its responses per prompt)
+void validate(const BestOfNConfig& c, const Scenario& s, const Check& k, const std::string& path) {
   const std::string key = path + ".n";
   if (c.n.empty()) k.fail(key, "at least one n");
+  const WorldAbilities world = world_abilities(s.world);
   for (std::size_t i = 0; i < c.n.size(); ++i) {
     const std::string loc = Check::element(key, i);
+    if (world.sampled && c.n[i] > world.candidates)
+      k.fail(key,
+             "each n <= the responses per prompt of the score file (" + std::to_string(world.candidates) +
+                 "), got " + std::to_string(c.n[i]),
+             loc);
     if (c.n[i] > c.pool)
       k.fail(key,
              "each n <= pool (" + std::to_string(c.pool) + "), got " + std::to_string(c.n[i]) +
@@ -201,7 +242,9 @@ const OptimizerRegistration<B> registered(
     "the best of n pi_ref samples by proxy, for each n of a grid: the unbiased estimator over one pool of `pool` "
     "samples per prompt (gaussian world), the exact best-of-n distribution over the candidates (categorical world)",
     {{
-        field<B>("pool", &B::pool, "gaussian world: N pi_ref samples per prompt. Unused in the categorical world",
+        field<B>("pool", &B::pool,
+                 "gaussian world: N pi_ref samples per prompt. Unused in the categorical and scored worlds (a scored "
+                 "world's pool is each prompt's responses)",
                  within(1, 1 << 20, "an integer in [1, 2^20]")),
         field<B>("n", &B::n, "the grid. When `n` is not given, the default grid stops at `pool`", at_least(1))
             .shown_default("1, 2, 4, ..., 4096 (powers of 2 up to `pool`)")

@@ -16,4 +16,9 @@ struct BestOfNConfig {
 
 std::vector<MetricRow> run_best_of_n(const BestOfNConfig& opt, const OptimizerContext& ctx);
 
+// the pool best-of-n ranks for `prompt` in a world without candidates: `pool` pi_ref responses, keyed by
+// (pool stream, prompt, row), and their proxy scores (what `goodhart export-pools` writes)
+void draw_bon_pool(const BestOfNConfig& opt, const OptimizerContext& ctx, int prompt, Responses& r,
+                   Eigen::VectorXf& proxy);
+
 }  // namespace goodhart

@@ -10,7 +10,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "sim/io/csv_read.h"
+#include "sim/scenario/csv_read.h"
 #include "sim/stats/rank_stats.h"
 
 namespace fs = std::filesystem;

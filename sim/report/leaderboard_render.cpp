@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <ostream>
 
-#include "sim/io/csv_read.h"
+#include "sim/scenario/csv_read.h"
 #include "sim/io/files.h"
 #include "sim/report/curves.h"
 #include "sim/report/leaderboard.h"

@@ -48,12 +48,13 @@ struct WorldConfig {
 
 // gold: the true reward r*(features), standardized to mean 0, variance 1 under pi_ref
 struct GoldConfig {
-  std::string type = "linear";         // linear | mlp | concave
+  std::string type = "linear";         // linear | mlp | concave | scored
   std::vector<double> weights;         // linear: w; concave: quality direction u; empty: random unit vector
   double penalty = 0.5;                // concave: lambda in u.y - lambda |y|^2
   std::vector<int> hidden = {64};      // mlp: hidden widths of the random teacher
   std::string activation = "tanh";     // mlp: tanh | relu
   std::uint64_t seed = 0;              // seed of random directions and teacher weights
+  std::string column = "gold";         // scored: the score file's gold column
   bool standardize = true;             // rescale to mean 0, variance 1 under pi_ref
 };
 
@@ -78,7 +79,7 @@ struct NoiseConfig {
 
 // proxy: the reward model the optimizer sees
 struct ProxyConfig {
-  std::string type = "learned";        // learned | noisy
+  std::string type = "learned";        // learned | noisy | scored
   std::string model = "linear";        // learned: linear | quadratic (x and x^2 per feature) | mlp
   std::vector<int> hidden = {32};      // learned mlp: hidden widths
   std::string activation = "tanh";     // learned mlp: tanh | relu
@@ -95,6 +96,7 @@ struct ProxyConfig {
   std::string aggregate = "mean";      // mean | min (worst-case optimization, WCO) | uwo (mean - uwo_lambda * variance)
   double uwo_lambda = 1.0;             // uwo: weight of the members' population variance
   NoiseConfig noise;                   // noisy: the error term
+  std::vector<std::string> columns = {"proxy"};  // scored: the score file's proxy columns (several: an ensemble)
   bool standardize = true;             // rescale to mean 0, variance 1 under pi_ref (where the variance exists)
 };
 

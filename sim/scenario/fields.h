@@ -34,7 +34,7 @@ inline Rule one_of(std::vector<std::string> allowed) { return {Rule::one_of, 0.0
 
 // a field's member inside one config object, by value type
 using FieldRef = std::variant<int*, std::uint64_t*, double*, bool*, std::string*, std::vector<int>*,
-                              std::vector<double>*>;
+                              std::vector<double>*, std::vector<std::string>*>;
 
 struct Table;
 

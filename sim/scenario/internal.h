@@ -66,6 +66,7 @@ class Section {
   void read(std::string_view key, std::string& out) const;
   void read(std::string_view key, std::vector<int>& out) const;     // a list, or a scalar as a list of one
   void read(std::string_view key, std::vector<double>& out) const;  // a list, or a scalar as a list of one
+  void read(std::string_view key, std::vector<std::string>& out) const;  // a list, or a scalar as a list of one
 
  private:
   struct Entry {

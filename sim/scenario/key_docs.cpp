@@ -41,6 +41,8 @@ std::string list_text(const std::vector<T>& v) {
     if (i) s += ", ";
     if constexpr (std::is_same_v<T, double>)
       s += number_text(v[i]);
+    else if constexpr (std::is_same_v<T, std::string>)
+      s += v[i];
     else
       s += std::to_string(v[i]);
   }
@@ -60,12 +62,14 @@ Shown shown(const FieldRef& ref) {
     Shown operator()(const std::string* v) const { return {"string", code(v->empty() ? "\"\"" : *v)}; }
     Shown operator()(const std::vector<int>* v) const { return {"list of int", code(list_text(*v))}; }
     Shown operator()(const std::vector<double>* v) const { return {"list of number", code(list_text(*v))}; }
+    Shown operator()(const std::vector<std::string>* v) const { return {"list of string", code(list_text(*v))}; }
   };
   return std::visit(Visitor{}, ref);
 }
 
 bool is_list(const FieldRef& ref) {
-  return std::holds_alternative<std::vector<int>*>(ref) || std::holds_alternative<std::vector<double>*>(ref);
+  return std::holds_alternative<std::vector<int>*>(ref) || std::holds_alternative<std::vector<double>*>(ref) ||
+         std::holds_alternative<std::vector<std::string>*>(ref);
 }
 
 std::string rule_text(const Rule& r, bool list) {

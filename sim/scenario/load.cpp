@@ -134,6 +134,12 @@ Loaded prepare(const std::string& yaml, const std::string& name, const std::vect
   return l;
 }
 
+// a world read from a file reads it now, so that validate sees what it holds
+void read_world_data(Scenario& s, const Locations& locs, const std::string& scenario_file) {
+  const ConfigType* t = s.world.params.type();
+  if (t && t->read_data) t->read_data(s.world.params.data(), s, locs, scenario_file);
+}
+
 // point k of the sweep: its values applied like overrides at their parameter's location, then parsed and checked
 RunSpec make_point(const Loaded& l, const SweepConfig& sweep, std::size_t k) {
   Loaded fresh = prepare(l.text, l.ctx.file, l.overrides);  // a new parse keeps every node's file:line:col
@@ -152,6 +158,7 @@ RunSpec make_point(const Loaded& l, const SweepConfig& sweep, std::size_t k) {
   Locations locs;
   r.config = parse_tree(tree, ctx, locs);
   resolve_defaults(r.config);
+  read_world_data(r.config, locs, ctx.file);
   validate(r.config, locs);
   r.point_id = point_id(r.config);
   r.given = locs.at;
@@ -202,6 +209,7 @@ Scenario load_scenario_text(const std::string& yaml, const std::string& name,
   Scenario s = parse_tree(l.tree, l.ctx, locs);
   resolve_defaults(s);
   if (s.sweep.parameters.empty()) {
+    read_world_data(s, locs, l.ctx.file);
     validate(s, locs);
     return s;
   }

@@ -245,12 +245,19 @@ void Section::read(std::string_view key, bool& out) const {
     throw ScenarioError(ctx_.where(*n, key_path(key)), key_path(key), expected_not_quoted(*n, "true or false"));
 }
 
+namespace {
+
+// a scalar as a string (a list element's key is the list's)
+std::string to_string_value(const Ctx& ctx, const YAML::Node& n, const std::string& key, const char*) {
+  if (!n.IsScalar() || !valid_utf8(n.Scalar()))
+    throw ScenarioError(ctx.where(n, key), key, n.IsScalar() ? "a UTF-8 string" : "a string");
+  return n.Scalar();
+}
+
+}  // namespace
+
 void Section::read(std::string_view key, std::string& out) const {
-  const YAML::Node* n = record(key);
-  if (!n) return;
-  if (!n->IsScalar() || !valid_utf8(n->Scalar()))
-    throw ScenarioError(ctx_.where(*n, key_path(key)), key_path(key), n->IsScalar() ? "a UTF-8 string" : "a string");
-  out = n->Scalar();
+  if (const YAML::Node* n = record(key)) out = to_string_value(ctx_, *n, key_path(key), nullptr);
 }
 
 namespace {
@@ -279,6 +286,11 @@ void Section::read(std::string_view key, std::vector<int>& out) const {
 
 void Section::read(std::string_view key, std::vector<double>& out) const {
   if (const YAML::Node* n = record(key)) read_list(ctx_, locs_, *n, key_path(key), "a list of numbers", out, to_double);
+}
+
+void Section::read(std::string_view key, std::vector<std::string>& out) const {
+  if (const YAML::Node* n = record(key))
+    read_list(ctx_, locs_, *n, key_path(key), "a list of strings", out, to_string_value);
 }
 
 }  // namespace goodhart::scenario_detail

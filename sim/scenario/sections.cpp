@@ -139,6 +139,12 @@ ConfigType section_type(std::string section, std::string name, std::string doc, 
 }
 
 const GoldConfig& gold_of(const void* c) { return *static_cast<const GoldConfig*>(c); }
+
+// whether the scenario's world is read from a file (ConfigType::read_data), whose columns gold and proxy may be
+bool reads_score_file(const Scenario& s) {
+  const ConfigType* world = s.world.params.type();
+  return world && world->read_data;
+}
 const ProxyConfig& proxy_of(const void* c) { return *static_cast<const ProxyConfig*>(c); }
 
 void register_golds(std::vector<ConfigType>& out) {
@@ -170,10 +176,31 @@ void register_golds(std::vector<ConfigType>& out) {
       }});
   concave.validate = check_weights;
   out.push_back(std::move(concave));
+
+  ConfigType scored = section_type(
+      "gold", "scored", "a column of a scored world's file (the gold reward model's scores)",
+      {{field<G>("column", &G::column, "the file's gold column")}});
+  scored.validate = [](const void*, const Scenario& s, const Check& k, const std::string& path) {
+    if (!reads_score_file(s))
+      k.fail(path + ".type", "a gold type of the " + s.world.type + " world (gold type scored is a column of a "
+                             "world's score file: world.type scored)");
+  };
+  out.push_back(std::move(scored));
 }
 
 void register_proxies(std::vector<ConfigType>& out) {
   using X = ProxyConfig;
+  // how an ensemble's members combine (learned members, or a scored world's proxy columns)
+  const auto aggregate = [] {
+    return field<X>("aggregate", &X::aggregate,
+                    "how members' scores combine, each member first standardized under pi_ref (when `standardize`): "
+                    "mean; min (worst-case optimization, WCO); uwo: mean - uwo_lambda * the members' population "
+                    "variance (uncertainty-weighted optimization). The aggregate is standardized again",
+                    one_of({"mean", "min", "uwo"}));
+  };
+  const auto uwo_lambda = [] {
+    return field<X>("uwo_lambda", &X::uwo_lambda, "uwo: weight of the variance", non_negative());
+  };
   ConfigType learned = section_type(
       "proxy", "learned", "fitted to the preference pairs by Bradley-Terry maximum likelihood",
       {{
@@ -212,12 +239,8 @@ void register_proxies(std::vector<ConfigType>& out) {
                    "the same optimum from any seed, so `seeds` members of a convex fit are identical: only bootstrap "
                    "or an mlp makes them disagree",
                    one_of({"bootstrap", "seeds"})),
-          field<X>("aggregate", &X::aggregate,
-                   "how members' scores combine, each member first standardized under pi_ref: mean; min "
-                   "(worst-case optimization, WCO); uwo: mean - uwo_lambda * the members' population variance "
-                   "(uncertainty-weighted optimization). The aggregate is standardized again",
-                   one_of({"mean", "min", "uwo"})),
-          field<X>("uwo_lambda", &X::uwo_lambda, "uwo: weight of the variance", non_negative()),
+          aggregate(),
+          uwo_lambda(),
       }});
   learned.validate = [](const void* c, const Scenario& s, const Check& k, const std::string& path) {
     // features: distinct indices into the world's features
@@ -250,6 +273,29 @@ void register_proxies(std::vector<ConfigType>& out) {
     }
   };
   out.push_back(std::move(noisy));
+
+  ConfigType scored = section_type(
+      "proxy", "scored",
+      "columns of a scored world's file (proxy reward models' scores); several are an ensemble (Coste et al. "
+      "2023's members), combined by `aggregate`",
+      {{
+          field<X>("columns", &X::columns, "the file's proxy columns, at least one").allowed("distinct column names"),
+          aggregate(),
+          uwo_lambda(),
+      }});
+  scored.validate = [](const void* c, const Scenario& s, const Check& k, const std::string& path) {
+    const std::vector<std::string>& columns = proxy_of(c).columns;
+    if (!reads_score_file(s))
+      k.fail(path + ".type", "a proxy type of the " + s.world.type + " world (proxy type scored is columns of a "
+                             "world's score file: world.type scored)");
+    if (columns.empty()) k.fail(path + ".columns", "at least one column");
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (columns[i] == columns[j])
+          k.fail(path + ".columns", "distinct columns, got '" + columns[i] + "' twice",
+                 Check::element(path + ".columns", i));
+  };
+  out.push_back(std::move(scored));
 }
 
 }  // namespace

@@ -80,6 +80,9 @@ void check_tables(const std::vector<BoundTable>& tables, const Check& c, const s
                        for (std::size_t i = 0; i < v->size(); ++i)
                          c.rule(f.rule, (*v)[i], false, key, Check::element(key, i));
                      },
+                     [&](std::vector<std::string>* v) {
+                       for (const std::string& s : *v) c.one_of(s, key, f.rule.allowed);
+                     },
                      [&](double* v) { c.rule(f.rule, *v, false, key); },
                      [&](auto* v) { c.rule(f.rule, static_cast<double>(*v), true, key); },
                  },

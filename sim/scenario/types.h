@@ -17,6 +17,7 @@
 namespace goodhart {
 
 struct Scenario;
+struct Locations;
 class Check;
 
 struct ConfigType {
@@ -33,6 +34,10 @@ struct ConfigType {
   std::function<void(void* config, const std::vector<std::string>& given)> resolve;
   // the cross-field checks of one config (`path`: "optimizer" or "optimizers[i]" for an optimizer, else the section)
   std::function<void(const void* config, const Scenario& s, const Check& c, const std::string& path)> validate;
+  // a world read from a file (scored): reads and checks the file once the scenario is parsed, before validate —
+  // its path relative to the folder of `scenario_file` — keeps it in the config and sets what the file decides
+  // (world.dim, world.prompts); throws ScenarioError located in the data file or at the key
+  std::function<void(void* config, Scenario& s, const Locations& at, const std::string& scenario_file)> read_data;
 };
 
 // adds a type; a second type of one name in one section throws std::logic_error
