@@ -122,6 +122,9 @@ TEST_CASE("strict scalars: a quoted number or boolean is a string; a second YAML
   CHECK(load_error(head + "world: {type: gaussian, dim: 8}\n" + rest).empty());  // plain: a number
   CHECK(load_error(head + "world: {type: gaussian}\n" + rest + "---\nname: other\n")
             .find("t.yaml:10:1: <document>: one YAML document per scenario file") == 0);
+  // the fuzzer's input on which yaml-cpp's LoadAll never returned (it made empty documents without end)
+  CHECK(load_error(", one seed).\nsprefer\nschlmles, one seed).\nsprefer\n 1").find("<document>") !=
+        std::string::npos);
 }
 
 TEST_CASE("output targets: a file, an uncreatable or unwritable folder, '' and a thread count out of range") {

@@ -227,6 +227,8 @@ TEST_CASE("scored world: a bad file is refused with its file:line:col, the key a
       {header, "bad.csv:2:1: world.path: at least one scored response (a row)"},
       {"prompt_id,response_id,proxy\na,0,1\n", "gold.column: a column of "},
       {header + "a,0,1e39,2\n", "bad.csv:2:5: proxy.columns[0]: a number within float range"},
+      {"prompt_id,response_id,proxy,gold,gold\na,0,1,2,3\n", "gold.column: a column of "},
+      {"prompt_id,response_id,proxy,gold\n\"a,0,1,2\n", "bad.csv:2:1: world.path: a closing '\"' for the quoted cell"},
   };
   for (const auto& [text, message] : cases) {
     INFO(text);
@@ -247,6 +249,8 @@ TEST_CASE("scored world: a bad file is refused with its file:line:col, the key a
   CHECK(refused(ok, {}) == "accepted");
   CHECK(refused(ok, {"world.dim=3"}).find("world.dim: no value: a scored world's file sets it") != std::string::npos);
   CHECK(refused(ok, {"world.path=nowhere.csv"}).find("world.path: a score file, but there is no file nowhere.csv") !=
+        std::string::npos);
+  CHECK(refused(ok, {"world.path=/dev/null"}).find("world.path: a regular file, but /dev/null is not one") !=
         std::string::npos);
   CHECK(refused(ok, {"gold.type=linear"}).find("gold.type: scored in a scored world") != std::string::npos);
   CHECK(refused(ok, {"proxy.type=learned"}).find("proxy.type: scored (columns of the file) or noisy") !=
@@ -286,4 +290,21 @@ TEST_CASE("scored_replay: an ensemble of the dump's proxy columns beats one colu
     CHECK(ensemble.gold_mean > 1.15);
     CHECK(ensemble.gold_mean - single.gold_mean > 3.0 * single.gold_se);
   }
+}
+
+TEST_CASE("regularized best-of-n in a gaussian world ranks its pool by the responses' own log-density") {
+  // with alpha huge, best of the whole pool is the pool's most likely response: found from the exported pool
+  const RunSpec spec = one_point(
+      "schema_version: 1\nname: s\ndescription: d\nworld: {type: gaussian, dim: 2, prompts: 4}\n"
+      "gold: {type: linear}\nproxy: {type: noisy}\noptimizer: {type: best_of_n, pool: 16, n: [16], "
+      "ref_logprob_weight: 1.0e6}\n");
+  const CsvData pools = parse_csv(export_pools(spec, Backend::cpu).str(), "pools");
+  double want = 0.0;
+  for (int p = 0; p < 4; ++p) {
+    std::size_t best = static_cast<std::size_t>(p) * 16;
+    for (std::size_t r = best; r < static_cast<std::size_t>(p + 1) * 16; ++r)
+      if (std::stod(pools.cell(r, "log_ref")) > std::stod(pools.cell(best, "log_ref"))) best = r;
+    want += std::stod(pools.cell(best, "gold")) / 4.0;
+  }
+  CHECK(run_point(spec, Backend::cpu).rows.at(0).gold_mean == doctest::Approx(want).epsilon(1e-6));
 }

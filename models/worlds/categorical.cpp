@@ -2,9 +2,7 @@
 // is a softmax over them (logits ref_logit_scale * z + phi . ref_feature_weights). Offers Candidates, so
 // expectations and KL are exact sums.
 // Contract: features and logits come from CounterRng(world.seed, world_features | world_logits, p, k), so the world
-// is fixed across run seeds; draw i of draw_reference takes CounterRng(seed, stream, a, b0 + i): a uniform prompt
-// first when asked for any_prompt, then a candidate by inverse CDF; comparison i of draw_pairs takes
-// CounterRng(seed, stream, i): a uniform prompt, then its two candidates. Identities are Candidates::id.
+// is fixed across run seeds; its draws are CandidateWorld's (world.h).
 #include <algorithm>
 #include <cmath>
 
@@ -16,9 +14,9 @@ namespace goodhart {
 
 namespace {
 
-class CategoricalWorld final : public World {
+class CategoricalWorld final : public CandidateWorld {
  public:
-  explicit CategoricalWorld(const WorldConfig& world) : World(world.dim, world.prompts) {
+  explicit CategoricalWorld(const WorldConfig& world) : CandidateWorld(world.dim, world.prompts) {
     const CategoricalWorldConfig& cfg = world.get<CategoricalWorldConfig>();
     // phi[p,k] ~ N(0, feature_scale^2 I) (rescaled to norm feature_scale sqrt(d) when normalize_features);
     // logits = ref_logit_scale * z + phi . w_ref
@@ -48,52 +46,6 @@ class CategoricalWorld final : public World {
       c_.log_ref.row(p).array() -= lse;
     }
   }
-
-  const Candidates* candidates() const override { return &c_; }
-
-  void draw_reference(std::uint64_t seed, int prompt, std::uint32_t stream, std::uint32_t a, std::uint32_t b0,
-                      Eigen::Index count, ResponseDraws& out) const override {
-    out.x.resize(count, dim());
-    out.id.resize(static_cast<std::size_t>(count));
-    for (Eigen::Index i = 0; i < count; ++i) {
-      CounterRng rng(seed, stream, a, b0 + static_cast<std::uint32_t>(i));
-      const int p = prompt == any_prompt ? uniform_prompt(rng) : prompt;
-      set(out, i, p, c_.sample(p, rng.uniform()));
-    }
-  }
-
-  void draw_pairs(std::uint64_t seed, std::uint32_t stream, Eigen::Index count, ResponseDraws& a,
-                  ResponseDraws& b) const override {
-    for (ResponseDraws* side : {&a, &b}) {
-      side->x.resize(count, dim());
-      side->id.resize(static_cast<std::size_t>(count));
-    }
-    for (Eigen::Index i = 0; i < count; ++i) {
-      CounterRng rng(seed, stream, static_cast<std::uint32_t>(i));
-      const int p = uniform_prompt(rng);
-      set(a, i, p, c_.sample(p, rng.uniform()));
-      set(b, i, p, c_.sample(p, rng.uniform()));
-    }
-  }
-
-  double log_ref(const Response& r) const override { return c_.log_ref(r.prompt, r.candidate); }
-
-  void add_log_ref(const ResponseDraws& r, double weight, Eigen::VectorXf& score) const override {
-    const float w = static_cast<float>(weight);
-    for (std::size_t i = 0; i < r.id.size(); ++i)
-      score(static_cast<Eigen::Index>(i)) += w * static_cast<float>(c_.log_ref(r.id[i].prompt, r.id[i].candidate));
-  }
-
- private:
-  int uniform_prompt(CounterRng& rng) const {
-    return std::min(prompts() - 1, static_cast<int>(rng.uniform() * prompts()));
-  }
-  void set(ResponseDraws& out, Eigen::Index i, int p, int k) const {
-    out.x.row(i) = c_.features.row(static_cast<Eigen::Index>(p) * c_.count + k);
-    out.id[i] = c_.id(p, k);
-  }
-
-  Candidates c_;
 };
 
 ConfigType config_type() {

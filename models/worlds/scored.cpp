@@ -7,8 +7,7 @@
 // cell (file:line:col) or at the key. The features of response k of prompt p are the named columns, in order:
 // feature_columns, gold.column, proxy.columns (each once); World::score_column finds them by name. pi_ref is
 // uniform over a prompt's responses (sampled) or exp(log_ref) normalized within its prompt (enumerated); log_ref()
-// is the file's log pi_ref where it has one (the score of regularized best-of-n). Draws take
-// CounterRng(seed, stream, ...) as in the categorical world.
+// is the file's log pi_ref where it has one (the score of regularized best-of-n). Its draws are CandidateWorld's.
 #include "models/worlds/scored.h"
 
 #include <algorithm>
@@ -55,6 +54,8 @@ std::string read_bytes(const std::filesystem::path& file, const std::string& whe
     throw ScenarioError(where, "world.path", "a score file, but there is no file " + file.string());
   if (std::filesystem::is_directory(status))
     throw ScenarioError(where, "world.path", "a score file, but " + file.string() + " is a folder");
+  if (!std::filesystem::is_regular_file(status))  // a FIFO or a device would block or never end
+    throw ScenarioError(where, "world.path", "a regular file, but " + file.string() + " is not one");
   std::ifstream in(file, std::ios::binary);
   std::ostringstream text;
   if (in) text << in.rdbuf();
@@ -66,7 +67,14 @@ std::string read_bytes(const std::filesystem::path& file, const std::string& whe
 std::size_t header_index(const CsvData& csv, const std::string& name, const std::string& key,
                          const Locations& at, const std::string& source) {
   const int c = csv.column(name);
-  if (c >= 0) return static_cast<std::size_t>(c);
+  if (c >= 0) {
+    for (std::size_t other = static_cast<std::size_t>(c) + 1; other < csv.header.size(); ++other)
+      if (csv.header[other] == name)
+        throw ScenarioError(at.where(key), key,
+                            "a column of " + source + " named once, but its header has '" + name + "' twice (cells " +
+                                std::to_string(c + 1) + " and " + std::to_string(other + 1) + ")");
+    return static_cast<std::size_t>(c);
+  }
   std::string columns;
   for (const std::string& h : csv.header) columns += (columns.empty() ? "" : ", ") + h;
   throw ScenarioError(at.where(key), key,
@@ -192,9 +200,9 @@ void read_scores(void* config, Scenario& s, const Locations& at, const std::stri
   s.world.prompts = static_cast<int>(rows_of.size());
 }
 
-class ScoredWorld final : public World {
+class ScoredWorld final : public CandidateWorld {
  public:
-  explicit ScoredWorld(const WorldConfig& world) : World(world.dim, world.prompts) {
+  explicit ScoredWorld(const WorldConfig& world) : CandidateWorld(world.dim, world.prompts) {
     const S& cfg = world.get<S>();
     if (!cfg.data) throw std::logic_error("the scored world's file was not read (load_scenario reads it)");
     const ScoredData& d = *cfg.data;
@@ -219,57 +227,14 @@ class ScoredWorld final : public World {
     }
   }
 
-  const Candidates* candidates() const override { return &c_; }
-
   int score_column(const std::string& name) const override {
     const auto it = std::find(columns_.begin(), columns_.end(), name);
     return it == columns_.end() ? -1 : static_cast<int>(it - columns_.begin());
   }
 
-  void draw_reference(std::uint64_t seed, int prompt, std::uint32_t stream, std::uint32_t a, std::uint32_t b0,
-                      Eigen::Index count, ResponseDraws& out) const override {
-    out.x.resize(count, dim());
-    out.id.resize(static_cast<std::size_t>(count));
-    for (Eigen::Index i = 0; i < count; ++i) {
-      CounterRng rng(seed, stream, a, b0 + static_cast<std::uint32_t>(i));
-      const int p = prompt == any_prompt ? uniform_prompt(rng) : prompt;
-      set(out, i, p, c_.sample(p, rng.uniform()));
-    }
-  }
-
-  void draw_pairs(std::uint64_t seed, std::uint32_t stream, Eigen::Index count, ResponseDraws& a,
-                  ResponseDraws& b) const override {
-    for (ResponseDraws* side : {&a, &b}) {
-      side->x.resize(count, dim());
-      side->id.resize(static_cast<std::size_t>(count));
-    }
-    for (Eigen::Index i = 0; i < count; ++i) {
-      CounterRng rng(seed, stream, static_cast<std::uint32_t>(i));
-      const int p = uniform_prompt(rng);
-      set(a, i, p, c_.sample(p, rng.uniform()));
-      set(b, i, p, c_.sample(p, rng.uniform()));
-    }
-  }
-
   double log_ref(const Response& r) const override { return file_log_ref_(r.prompt, r.candidate); }
 
-  void add_log_ref(const ResponseDraws& r, double weight, Eigen::VectorXf& score) const override {
-    const float w = static_cast<float>(weight);
-    for (std::size_t i = 0; i < r.id.size(); ++i)
-      score(static_cast<Eigen::Index>(i)) +=
-          w * static_cast<float>(file_log_ref_(r.id[i].prompt, r.id[i].candidate));
-  }
-
  private:
-  int uniform_prompt(CounterRng& rng) const {
-    return std::min(prompts() - 1, static_cast<int>(rng.uniform() * prompts()));
-  }
-  void set(ResponseDraws& out, Eigen::Index i, int p, int k) const {
-    out.x.row(i) = c_.features.row(static_cast<Eigen::Index>(p) * c_.count + k);
-    out.id[i] = c_.id(p, k);
-  }
-
-  Candidates c_;
   RowMatrixXd file_log_ref_;  // the file's log pi_ref (normalized when enumerated); pi_ref's own where it has none
   std::vector<std::string> columns_;
 };

@@ -94,4 +94,26 @@ class World {
   int dim_, prompts_;
 };
 
+// a world whose responses are each prompt's candidates (categorical, scored): pi_ref draws by inverse CDF over
+// them, log pi_ref from Candidates::log_ref. Draw i of draw_reference takes CounterRng(seed, stream, a, b0 + i): a
+// uniform prompt first when asked for any_prompt, then a candidate; comparison i of draw_pairs takes
+// CounterRng(seed, stream, i): a uniform prompt, then its two candidates. Identities are Candidates::id
+class CandidateWorld : public World {
+ public:
+  using World::World;
+  const Candidates* candidates() const override { return &c_; }
+  void draw_reference(std::uint64_t seed, int prompt, std::uint32_t stream, std::uint32_t a, std::uint32_t b0,
+                      Eigen::Index count, ResponseDraws& out) const override;
+  void draw_pairs(std::uint64_t seed, std::uint32_t stream, Eigen::Index count, ResponseDraws& a,
+                  ResponseDraws& b) const override;
+  double log_ref(const Response& r) const override { return c_.log_ref(r.prompt, r.candidate); }
+  void add_log_ref(const ResponseDraws& r, double weight, Eigen::VectorXf& score) const override;
+
+ protected:
+  Candidates c_;  // filled by the derived world's constructor
+
+ private:
+  void set(ResponseDraws& out, Eigen::Index i, int prompt, int candidate) const;
+};
+
 }  // namespace goodhart

@@ -81,7 +81,8 @@ def test_scenario_errors_have_the_command_line_message(bad):
     with pytest.raises(goodhart.ScenarioError) as caught:
         goodhart.validate(bad)
     assert f"error: {caught.value}" == cli.stderr.strip().splitlines()[-1]
-    assert str(caught.value).startswith(f"{bad}:")
+    # located in the scenario, or in the score file it reads (scored_bad_cell.csv beside it)
+    assert str(caught.value).startswith((f"{bad}:", f"{bad.with_suffix('.csv')}:"))
 
 
 def test_bad_override_names_the_command_line():

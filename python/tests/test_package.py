@@ -82,6 +82,24 @@ def test_an_executor_run_of_a_dict_scenario_saves_it_and_matches(tmp_path):
     assert (out / "scenario.yaml").is_file()
 
 
+def test_a_dict_scored_world_reads_its_file_from_the_working_folder_on_every_path(tmp_path, monkeypatch):
+    # world.path of a dict is relative to the working folder: a single run, an executor's workers and the copy
+    # saved beside the results all read the same file
+    (tmp_path / "scores.csv").write_bytes((goodhart.scenarios.DIR / "data" / "example_scores.csv").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    scenario = {"schema_version": 1, "name": "dump", "description": "two ensembles of the example dump",
+                "world": {"type": "scored", "path": "scores.csv"}, "gold": {"type": "scored"},
+                "proxy": {"type": "scored", "columns": ["proxy_0", "proxy_1", "proxy_2"]},
+                "optimizer": {"type": "best_of_n", "n": [1, 8, 64]},
+                "sweep": {"parameters": {"proxy.aggregate": {"values": ["mean", "min"]}}}}
+    want = single_run_tables(tmp_path, scenario)
+    with ThreadPoolExecutor(2) as pool:
+        goodhart.run(scenario, out=tmp_path / "spread", executor=pool)
+    assert {f: (tmp_path / "spread" / f).read_bytes() for f in want} == want
+    saved = tmp_path / "spread" / "scenario.yaml"
+    assert len(goodhart.validate(saved)[1]) == 2
+
+
 def test_an_executor_run_refuses_what_it_cannot_do_and_reports_a_workers_error(tmp_path):
     with ThreadPoolExecutor(1) as pool:
         with pytest.raises(ValueError, match="resume: not with an executor"):

@@ -61,24 +61,23 @@ struct Pool {
 
 Pool prompt_pool(const BestOfNConfig& opt, const OptimizerContext& ctx, int p) {
   Pool pool;
-  ResponseDraws ids;
+  Responses r;  // the responses, as add_log_ref reads them (a continuous world: their features)
   if (ctx.candidates) {
     const Candidates& c = *ctx.world.candidates();
     pool.proxy = ctx.candidates->values[v_proxy].row(p).transpose();
     pool.gold = ctx.candidates->values[v_gold].row(p).transpose();
     pool.win = ctx.candidates->values[v_win].row(p).transpose();
-    for (int k = 0; k < c.count; ++k) ids.id.push_back(c.id(p, k));
+    r.x = c.prompt_features(p);
+    for (int k = 0; k < c.count; ++k) r.id.push_back(c.id(p, k));
   } else {
-    Responses r;
     draw_bon_pool(opt, ctx, p, r, pool.proxy);
     pool.gold = r.gold;
     pool.win.resize(r.size());
     for (Eigen::Index i = 0; i < r.size(); ++i)
       pool.win(i) = static_cast<float>(reference_cdf(ctx.reference_gold, r.gold(i)));
-    ids.id = std::move(r.id);
   }
   pool.score = pool.proxy;
-  if (opt.ref_logprob_weight > 0.0) ctx.world.add_log_ref(ids, opt.ref_logprob_weight, pool.score);
+  if (opt.ref_logprob_weight > 0.0) ctx.world.add_log_ref(r, opt.ref_logprob_weight, pool.score);
   return pool;
 }
 

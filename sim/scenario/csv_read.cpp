@@ -40,7 +40,7 @@ CsvData parse_csv(std::string_view text, const std::string& source) {
   Line current;
   std::string cell;
   bool quoted = false, any = false;  // inside quotes; the current line has content
-  std::uint32_t line = 1, col = 1;
+  std::uint32_t line = 1, col = 1, quote_line = 0, quote_col = 0;  // where the open quote started
   std::size_t i = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
   current.cols.push_back(1);
   const auto end_line = [&] {
@@ -71,6 +71,7 @@ CsvData parse_csv(std::string_view text, const std::string& source) {
     any = true;
     if (c == '"') {
       quoted = true;
+      quote_line = line, quote_col = col;
     } else if (c == ',') {
       current.cells.push_back(std::move(cell));
       cell.clear();
@@ -84,7 +85,9 @@ CsvData parse_csv(std::string_view text, const std::string& source) {
       cell += c;
     }
   }
-  if (quoted) throw std::runtime_error(source + ":" + std::to_string(line) + ": unterminated quoted cell");
+  if (quoted)
+    throw std::runtime_error(source + ":" + std::to_string(quote_line) + ":" + std::to_string(quote_col) +
+                             ": a closing '\"' for the quoted cell that starts here (it runs to the end of the file)");
   if (any) end_line();  // a last line without '\n'
   CsvData data;
   if (lines.empty()) throw std::runtime_error(source + ":1:1: empty CSV file (no header)");
