@@ -92,12 +92,7 @@ Gold make_gold(const GoldConfig& cfg, const World& world, int standardize_sample
             2.0 * g.penalty * (2.0 * u * mu * s2).sum();
     }
   } else if (cfg.type == "scored") {
-    // a column of the world's score file
-    const int column = world.score_column(cfg.column);
-    if (column < 0) throw std::invalid_argument("gold.column '" + cfg.column + "' is not a column of the world");
-    Eigen::VectorXd w = Eigen::VectorXd::Zero(d);
-    w(column) = 1.0;
-    g.mlp = make_linear(w);
+    g.mlp = score_column_reader(world, cfg.column, "gold.column");
     closed_form = false;
   } else {  // mlp: a random teacher
     CounterRng rng(cfg.seed, Stream::gold_weights, 1);

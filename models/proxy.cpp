@@ -165,13 +165,8 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
   if (cfg.type == "scored") {
     // columns of the world's score file, each a member (one-hot linear), aggregated as an ensemble's
     for (int j = 0; j < world.dim(); ++j) p.columns.push_back(j);
-    for (const std::string& name : cfg.columns) {
-      const int column = world.score_column(name);
-      if (column < 0) throw std::invalid_argument("proxy.columns: '" + name + "' is not a column of the world");
-      Eigen::VectorXd w = Eigen::VectorXd::Zero(world.dim());
-      w(column) = 1.0;
-      p.members.push_back(make_linear(w));
-    }
+    for (const std::string& name : cfg.columns)
+      p.members.push_back(score_column_reader(world, name, "proxy.columns"));
     p.aggregate = cfg.aggregate;
     p.uwo_lambda = cfg.uwo_lambda;
     if (cfg.standardize) standardize_members(p, eval, world, gold, backend, seed);

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 
 #include "models/worlds/registry.h"
@@ -95,6 +96,28 @@ double number_cell(const CsvData& csv, std::size_t r, std::size_t c, const std::
   return v;
 }
 
+// the file parsed, by its digest: each point of a sweep reads the file again (to see it has not changed) but parses
+// it once; one file is kept (the last), which is what a sweep over one dump uses
+std::shared_ptr<const CsvData> parse_once(const std::string& bytes, const std::string& digest,
+                                          const std::string& source) {
+  static std::mutex mutex;
+  static std::string kept_digest, kept_source;
+  static std::shared_ptr<const CsvData> kept;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (kept && kept_digest == digest && kept_source == source) return kept;
+  }
+  std::shared_ptr<const CsvData> parsed;
+  try {
+    parsed = std::make_shared<const CsvData>(parse_csv(bytes, source));
+  } catch (const CsvError& e) {
+    throw ScenarioError(e.where, "world.path", e.expected);
+  }
+  const std::lock_guard<std::mutex> lock(mutex);
+  kept_digest = digest, kept_source = source, kept = parsed;
+  return parsed;
+}
+
 // reads the file into w.data and sets world.dim and world.prompts from it
 void read_scores(void* config, Scenario& s, const Locations& at, const std::string& scenario_file) {
   S& w = *static_cast<S*>(config);
@@ -120,13 +143,8 @@ void read_scores(void* config, Scenario& s, const Locations& at, const std::stri
     throw ScenarioError(at.where("world.data_digest"), "world.data_digest",
                         "the digest of " + source + ", " + digest + ", but the file changed since " + w.data_digest +
                             " was recorded");
-  CsvData csv;
-  try {
-    csv = parse_csv(bytes, source);
-  } catch (const std::runtime_error& e) {
-    const std::string what = e.what(), cut = what.substr(0, what.find(": ", source.size()));
-    throw ScenarioError(cut, "world.path", what.substr(std::min(what.size(), cut.size() + 2)));
-  }
+  const std::shared_ptr<const CsvData> parsed = parse_once(bytes, digest, source);
+  const CsvData& csv = *parsed;
   if (csv.rows.empty()) throw ScenarioError(source + ":2:1", "world.path", "at least one scored response (a row)");
 
   // which cells: the ids, log pi_ref, the numeric columns

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "sim/numeric/philox_hd.h"
 
@@ -26,6 +27,14 @@ int Candidates::sample(int prompt, double uniform) const {
     if (uniform < cumulative) return k;
   }
   return count - 1;
+}
+
+Mlp score_column_reader(const World& world, const std::string& name, const std::string& key) {
+  const int column = world.score_column(name);
+  if (column < 0) throw std::invalid_argument(key + ": '" + name + "' is not a column of the world");
+  Eigen::VectorXd w = Eigen::VectorXd::Zero(world.dim());
+  w(column) = 1.0;
+  return make_linear(w);
 }
 
 namespace {

@@ -94,6 +94,10 @@ class World {
   int dim_, prompts_;
 };
 
+// the linear function that reads the column `name` of a world's score file (World::score_column): weight 1 on its
+// feature, 0 on the others; throws std::invalid_argument naming `key` when the world has no such column
+Mlp score_column_reader(const World& world, const std::string& name, const std::string& key);
+
 // a world whose responses are each prompt's candidates (categorical, scored): pi_ref draws by inverse CDF over
 // them, log pi_ref from Candidates::log_ref. Draw i of draw_reference takes CounterRng(seed, stream, a, b0 + i): a
 // uniform prompt first when asked for any_prompt, then a candidate; comparison i of draw_pairs takes

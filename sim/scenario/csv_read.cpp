@@ -86,20 +86,20 @@ CsvData parse_csv(std::string_view text, const std::string& source) {
     }
   }
   if (quoted)
-    throw std::runtime_error(source + ":" + std::to_string(quote_line) + ":" + std::to_string(quote_col) +
-                             ": a closing '\"' for the quoted cell that starts here (it runs to the end of the file)");
+    throw CsvError(source + ":" + std::to_string(quote_line) + ":" + std::to_string(quote_col),
+                   "a closing '\"' for the quoted cell that starts here (it runs to the end of the file)");
   if (any) end_line();  // a last line without '\n'
   CsvData data;
-  if (lines.empty()) throw std::runtime_error(source + ":1:1: empty CSV file (no header)");
+  if (lines.empty()) throw CsvError(source + ":1:1", "a header line, but the file is empty");
   const std::size_t width = lines.front().cells.size();
   data.header = std::move(lines.front().cells);
   for (std::size_t r = 1; r < lines.size(); ++r) {
     Line& l = lines[r];
     if (l.cells.size() != width) {
       const std::uint32_t at = l.cells.size() > width ? l.cols[width] : l.end_col;
-      throw std::runtime_error(source + ":" + std::to_string(l.line) + ":" + std::to_string(at) + ": " +
-                               std::to_string(width) + " cells as in the header, but this row has " +
-                               std::to_string(l.cells.size()));
+      throw CsvError(source + ":" + std::to_string(l.line) + ":" + std::to_string(at),
+                     std::to_string(width) + " cells as in the header, but this row has " +
+                         std::to_string(l.cells.size()));
     }
     data.rows.push_back(std::move(l.cells));
     data.row_line.push_back(l.line);

@@ -4,16 +4,24 @@
 // Contract: RFC 4180 as CsvTable writes it: cells separated by ',', a cell quoted with '"' when it holds a comma,
 // a quote or a line break, inner quotes doubled; lines end with '\n' (a '\r' before it is dropped); a UTF-8 byte
 // order mark before the header is skipped. The first line is the header; every row must have as many cells as the
-// header, else std::runtime_error "source:line:col: ..." at the row's first extra or missing cell.
+// header, else CsvError "source:line:col: ..." at the row's first extra or missing cell.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace goodhart {
+
+// a malformed CSV text: where ("source:line:col") and what was expected there
+struct CsvError : std::runtime_error {
+  CsvError(std::string where_, std::string expected_)
+      : std::runtime_error(where_ + ": " + expected_), where(std::move(where_)), expected(std::move(expected_)) {}
+  std::string where, expected;
+};
 
 struct CsvData {
   std::vector<std::string> header;
