@@ -24,7 +24,7 @@ TEST_CASE("each malformed scenario gets its own clear error, exit 2 and no outpu
       {"n_over_pool", "tests/bad/n_over_pool.yaml:10:13: optimizer.n: each n <= pool (16)"},
       {"missing_section", "tests/bad/missing_section.yaml:1:1: world: missing required section"},
       {"syntax", "tests/bad/syntax.yaml:7:39: <syntax>:"},
-      {"bad_enum", "tests/bad/bad_enum.yaml:7:19: optimizer.type: one of best_of_n, dpo, kl_optimum, policy_gradient"},
+      {"bad_enum", "tests/bad/bad_enum.yaml:7:19: optimizer.type: one of best_of_n, dpo, inference_time_pessimism, kl_optimum, policy_gradient, soft_best_of_n"},
       {"bad_sweep", "tests/bad/bad_sweep.yaml:10:5: proxy.noise.scale: a number > 0"},
       {"zip_duplicate_points", "tests/bad/zip_duplicate_points.yaml:11:5: sweep.parameters.seed: points that differ, "
                                "but point 0 (seed=0, proxy.noise.scale=0.5) and point 2"},

@@ -106,24 +106,26 @@ void check_gradient(const Point& pt, const std::string& policy_kind, bool learn_
   Eigen::VectorXd theta(policy.parameters());
   CounterRng rng(5, 99, 0);
   for (Eigen::Index j = 0; j < theta.size(); ++j) theta(j) = 0.3 * rng.normal();
-  for (const bool ipo : {false, true}) {
+  for (const char* loss_type : {"sigmoid", "ipo", "chi_po"}) {
+    DpoConfig opt;
+    opt.loss_type = loss_type;
     for (const double beta : {0.1, 1.0}) {
       CAPTURE(policy_kind);
-      CAPTURE(ipo);
+      CAPTURE(std::string(loss_type));
       CAPTURE(beta);
       policy.set_theta(theta);
       Eigen::VectorXd grad;
-      dpo_detail::batch_loss(policy, a, b, pairs.label, batch, beta, ipo, &grad, Backend::ref);
+      dpo_detail::batch_loss(policy, a, b, pairs.label, batch, opt, beta, &grad, Backend::ref);
       REQUIRE(grad.size() == theta.size());
       const double h = 1e-5;
       for (Eigen::Index j = 0; j < theta.size(); ++j) {
         Eigen::VectorXd t = theta;
         t(j) += h;
         policy.set_theta(t);
-        const double up = dpo_detail::batch_loss(policy, a, b, pairs.label, batch, beta, ipo, nullptr, Backend::ref);
+        const double up = dpo_detail::batch_loss(policy, a, b, pairs.label, batch, opt, beta, nullptr, Backend::ref);
         t(j) -= 2 * h;
         policy.set_theta(t);
-        const double down = dpo_detail::batch_loss(policy, a, b, pairs.label, batch, beta, ipo, nullptr, Backend::ref);
+        const double down = dpo_detail::batch_loss(policy, a, b, pairs.label, batch, opt, beta, nullptr, Backend::ref);
         const double fd = (up - down) / (2 * h);
         // central differences: O(h^2) truncation plus ~1e-16 |loss| / h rounding
         CHECK(grad(j) == doctest::Approx(fd).epsilon(1e-6).scale(1.0 + std::abs(fd)));
@@ -179,7 +181,7 @@ TEST_CASE("dpo reads the identities preference pairs carry: candidates match the
   }
 }
 
-TEST_CASE("dpo and ipo loss gradients match central finite differences") {
+TEST_CASE("dpo, ipo and chi_po loss gradients match central finite differences") {
   const Point cat(categorical_world + "preferences: {n_pairs: 200, heldout_pairs: 0}\n" + cheap +
                   "optimizer: {type: dpo}\n");
   check_gradient(cat, "tabular", false);

@@ -33,6 +33,7 @@ Scenario with_type(const std::string& section, const std::string& type) {
     proxy = "proxy: {type: scored}\n";
     optimizer = "optimizer: {type: best_of_n, n: [1, 2, 4]}\n";
   }
+  if (type == "inference_time_pessimism") world = "world: {type: categorical}\n";  // needs pi_ref's support
   if (section == "world" && type != "scored") world = line;
   if (section == "gold") gold = line;
   if (section == "proxy") proxy = line;

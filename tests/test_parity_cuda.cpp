@@ -209,6 +209,22 @@ TEST_CASE("cuda tilt_sweep: the proxy's best candidate impossible or far in pi_r
   check_tilt({&h.log_ref, &h.proxy, {&h.proxy, &h.gold}}, h.betas);
 }
 
+TEST_CASE("cuda fdiv_sweep (chi2, chi2_kl) matches the double reference; deterministic") {
+  if (!cuda_or_skip()) return;
+  const std::vector<double> betas = {1e-6, 1e-3, 0.1, 1.0, 30.0, 1e6};
+  const RowMatrixXf log_ref = random_log_ref(5, 300, 10);
+  const RowMatrixXf proxy = random_matrix(5, 300, 11, 2.0), gold = random_matrix(5, 300, 12);
+  for (const Divergence d : {Divergence::chi2, Divergence::chi2_kl}) {
+    TiltResult fast, again, ref;
+    fdiv_sweep(Backend::cuda, d, {&log_ref, &proxy, {&proxy, &gold}}, betas, fast);
+    fdiv_sweep(Backend::cuda, d, {&log_ref, &proxy, {&proxy, &gold}}, betas, again);
+    fdiv_sweep_ref(d, {&log_ref, &proxy, {&proxy, &gold}}, betas, ref);
+    REQUIRE(fast.data.size() == ref.data.size());
+    for (std::size_t i = 0; i < ref.data.size(); ++i) CHECK(close(fast.data[i], ref.data[i], 1e-9, 1e-9));
+    CHECK(fast.data == again.data);
+  }
+}
+
 TEST_CASE("backend choice: auto follows the device, cuda without one is a usage error") {
   std::string detail;
   const bool usable = cuda_device_available(&detail);

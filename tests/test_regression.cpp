@@ -15,8 +15,8 @@
 // frontier's dpo rows (its only dpo in a world with candidates), re-recorded when dpo's steps moved onto the
 // backend ops policy_pass / policy_slots: the training log-probabilities now take float feature products on the
 // CPU, as policy_gradient's always did (measured: at most 1.6e-9 relative in any cell; no other optimizer or
-// scenario changed by a bit). catastrophic_kwa (Kwa et al.'s own settings) was added later: its files were recorded
-// when it was added, by the same Release build of this suite. The recorded outputs hold on any x86-64 machine
+// scenario changed by a bit). catastrophic_kwa (Kwa et al.'s own settings), and later beyond_kl and chipo_dpo,
+// were added after d3a3036: their files were recorded when each was added, by the same Release build of this suite. The recorded outputs hold on any x86-64 machine
 // because the core library pins the cache sizes Eigen blocks its products for (sim/numeric/eigen_blocking.cpp):
 // before, an AMD EPYC's own sizes changed the last bits of every learned or gaussian-world scenario.
 #include <doctest/doctest.h>

@@ -185,7 +185,7 @@ TEST_CASE("a quoted string left open at the end of the file is an error at its q
 
 TEST_CASE("an unknown enum value lists the allowed ones") {
   CHECK(error_of(kHead + "optimizer:\n  type: best_of_m\n") ==
-        "t.yaml:8:9: optimizer.type: one of best_of_n, dpo, kl_optimum, policy_gradient, got 'best_of_m'");
+        "t.yaml:8:9: optimizer.type: one of best_of_n, dpo, inference_time_pessimism, kl_optimum, policy_gradient, soft_best_of_n, got 'best_of_m'");
 }
 
 TEST_CASE("an alias and its canonical key together are an error naming both") {

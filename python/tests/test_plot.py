@@ -146,7 +146,9 @@ def test_every_panel_choice_of_every_library_scenario_is_readable(library_result
         _assert_readable(fig)
         # each curve (optimizer and swept values, seeds averaged) in one panel, or in each of its seeds' panels
         entries = sum(len(labels) for _, labels in _panels(fig))
-        curves = len(metrics[["optimizer", *swept]].astype(str).drop_duplicates())
+        # a trained entry with several betas (dpo's list) draws a curve per beta
+        keyed = metrics.assign(run_beta=metrics["beta"].where(metrics["param_name"] == "step"))
+        curves = len(keyed[["optimizer", *swept, "run_beta"]].astype(str).drop_duplicates())
         assert entries >= curves if panel_by == "seed" else entries == curves, panel_by
 
 

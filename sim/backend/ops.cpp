@@ -69,4 +69,13 @@ void tilt_sweep(Backend b, const TiltInput& in, std::span<const double> betas, T
   }
 }
 
+void fdiv_sweep(Backend b, Divergence d, const TiltInput& in, std::span<const double> betas, TiltResult& out) {
+  if (d == Divergence::kl && b != Backend::ref) return tilt_sweep(b, in, betas, out);
+  switch (b) {
+    case Backend::cpu: return fdiv_sweep_cpu(d, in, betas, out);
+    case Backend::cuda: return fdiv_sweep_cuda(d, in, betas, out);
+    case Backend::ref: return fdiv_sweep_ref(d, in, betas, out);
+  }
+}
+
 }  // namespace goodhart

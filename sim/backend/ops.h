@@ -15,6 +15,7 @@
 
 #include <Eigen/Dense>
 
+#include "sim/numeric/fdiv_hd.h"
 #include "sim/numeric/mlp.h"
 
 namespace goodhart {
@@ -125,5 +126,21 @@ void tilt_sweep(Backend b, const TiltInput& in, std::span<const double> betas, T
 void tilt_sweep_ref(const TiltInput& in, std::span<const double> betas, TiltResult& out);
 void tilt_sweep_cpu(const TiltInput& in, std::span<const double> betas, TiltResult& out);
 void tilt_sweep_cuda(const TiltInput& in, std::span<const double> betas, TiltResult& out);
+
+// the f-divergence-regularized optimum of max E_pi[proxy] - beta D_f(pi || pi_ref) for every prompt and beta
+// (numeric/fdiv_hd.h has the divergences): pi(k|p) = pi_ref(k|p) w((proxy(p,k) - lambda) / beta), lambda the root of
+// E_ref[w] = 1 found per (prompt, beta). Inputs and outputs as tilt_sweep (kl is KL(pi || pi_ref), whatever the
+// divergence, so every optimum sits on the same gold-vs-KL axes); Divergence::kl is tilt_sweep on cpu and cuda (ref
+// solves it by the same root find as the others: a cross-check of tilt_sweep_ref). ref:
+// bisection on lambda to the last bit; cpu: safeguarded Newton in double, warm-started across betas, a prompt per
+// OpenMP task; cuda: a block per (prompt, beta), Newton with fixed-order block sums. A prompt with an inf or NaN
+// proxy at a possible candidate gets NaN outputs; beta in [1e-6, 1e6].
+void fdiv_sweep(Backend b, Divergence d, const TiltInput& in, std::span<const double> betas, TiltResult& out);
+void fdiv_sweep_ref(Divergence d, const TiltInput& in, std::span<const double> betas, TiltResult& out);
+void fdiv_sweep_cpu(Divergence d, const TiltInput& in, std::span<const double> betas, TiltResult& out);
+void fdiv_sweep_cuda(Divergence d, const TiltInput& in, std::span<const double> betas, TiltResult& out);
+// that optimum's distribution over one prompt's K candidates at one beta, on the host (fdiv_sweep_cpu's solve),
+// for what needs the distribution itself (sampled policy pairs); NaN everywhere for a non-finite proxy
+std::vector<double> fdiv_policy_row(Divergence d, const float* log_ref, const float* proxy, int K, double beta);
 
 }  // namespace goodhart

@@ -8,10 +8,12 @@
 
 #include <Random123/philox.h>
 
+#ifndef GOODHART_HD
 #if defined(__CUDACC__)
 #define GOODHART_HD __host__ __device__
 #else
 #define GOODHART_HD
+#endif
 #endif
 
 namespace goodhart {
@@ -36,6 +38,8 @@ enum class Stream : std::uint32_t {
                         // a = step * P + prompt, b = sample)
   policy_batches = 16,  // policy minibatch order (reserved: minibatches now split each group by index)
   dpo_batches = 17,     // dpo minibatch order
+  soft_bon_partitions = 18,  // soft best-of-n: the pool's random partitions into groups (a = prompt, b = n index)
+  pessimism_pools = 19,      // inference-time pessimism: the N draws that set lambda (a = prompt, b = n index)
   error_offset = 1000,  // noisy-proxy error of a response drawn from stream s: stream s + error_offset
   spurious_offset = 2000,  // spurious-feature noise of a response drawn from stream s: s + spurious_offset
 };

@@ -1,6 +1,8 @@
 // dpo.cpp — direct alignment on the scenario's preference pairs, no proxy: DPO's sigmoid loss (Rafailov et al.
-// 2023), -log sigmoid(beta h), or IPO's squared loss (Azar et al. 2023), (h - 1/(2 beta))^2, where
-// h = (log pi(w) - log pi_ref(w)) - (log pi(l) - log pi_ref(l)) for the preferred w and dispreferred l.
+// 2023), -log sigmoid(beta h), IPO's squared loss (Azar et al. 2023), (h - 1/(2 beta))^2, where
+// h = (log pi(w) - log pi_ref(w)) - (log pi(l) - log pi_ref(l)) for the preferred w and dispreferred l, or chiPO's
+// (Huang et al. 2024) -log sigmoid(clip_{2 r_max}(beta (phi(z_w) - phi(z_l)))), z = pi / pi_ref, phi(z) = z + log z:
+// DPO with the link of the chi-squared + KL regularizer in place of log z.
 // Contract: one run per beta, each from theta = 0 (= pi_ref), opt.steps Adam steps (0.9, 0.999, 1e-8) on
 // minibatches of batch_size training pairs that walk through one permutation per epoch, drawn from
 // CounterRng(seed, dpo_batches, epoch) (a minibatch may straddle two epochs). The training pairs are the proxy's
@@ -26,6 +28,7 @@
 #include "sim/optimizers/registry.h"
 #include "sim/optimizers/adam.h"
 #include "sim/optimizers/policy_eval.h"
+#include "sim/scenario/internal.h"
 
 namespace goodhart {
 
@@ -61,19 +64,37 @@ void pair_samples(const PreferencePairs& pairs, std::vector<Response>& a, std::v
   side(pairs.b, b);
 }
 
-// the loss of one pair given h, and its derivative in h
-double pair_loss(double h, double beta, bool ipo, double& dh) {
-  if (ipo) {
+// the loss of one pair given the log-ratios lw = log pi(w) - log pi_ref(w) and ll (the loser's), and its
+// derivatives in them
+double pair_loss(double lw, double ll, const DpoConfig& opt, double beta, double& d_w, double& d_l) {
+  if (opt.loss_type == "chi_po") {
+    const double u = beta * ((std::exp(lw) + lw) - (std::exp(ll) + ll)), limit = 2.0 * opt.r_max;
+    if (opt.r_max > 0.0 && std::abs(u) > limit) {  // clipped: flat
+      d_w = d_l = 0.0;
+      return softplus(u > 0.0 ? -limit : limit);
+    }
+    const double du = -sigmoid(-u);
+    d_w = du * beta * (std::exp(lw) + 1.0);
+    d_l = -du * beta * (std::exp(ll) + 1.0);
+    return softplus(-u);
+  }
+  const double h = lw - ll;
+  double dh, loss;
+  if (opt.loss_type == "ipo") {
     const double r = h - 0.5 / beta;
     dh = 2.0 * r;
-    return r * r;
+    loss = r * r;
+  } else {
+    dh = -beta * sigmoid(-beta * h);
+    loss = softplus(-beta * h);
   }
-  dh = -beta * sigmoid(-beta * h);
-  return softplus(-beta * h);
+  d_w = dh;
+  d_l = -dh;
+  return loss;
 }
 
 double batch_loss(const Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
-                  const Eigen::VectorXd& label, const std::vector<int>& batch, double beta, bool ipo,
+                  const Eigen::VectorXd& label, const std::vector<int>& batch, const DpoConfig& opt, double beta,
                   Eigen::VectorXd* grad, Backend backend) {
   if (grad) grad->setZero(policy.parameters());
   if (batch.empty()) return 0.0;
@@ -85,11 +106,11 @@ double batch_loss(const Policy& policy, const std::vector<Response>& a, const st
   if (a[batch.front()].candidate < 0) {  // a world without candidates: the policy's densities
     for (int i : batch) {
       const auto [w, l] = preferred(i);
-      double dh = 0.0;
-      loss += pair_loss(log_ratio(policy, *w) - log_ratio(policy, *l), beta, ipo, dh);
+      double d_w = 0.0, d_l = 0.0;
+      loss += pair_loss(log_ratio(policy, *w), log_ratio(policy, *l), opt, beta, d_w, d_l);
       if (!grad) continue;
-      policy.add_grad_log_prob(*w, dh * inv, *grad);
-      policy.add_grad_log_prob(*l, -dh * inv, *grad);
+      policy.add_grad_log_prob(*w, d_w * inv, *grad);
+      policy.add_grad_log_prob(*l, d_l * inv, *grad);
     }
     return loss * inv;
   }
@@ -103,22 +124,25 @@ double batch_loss(const Policy& policy, const std::vector<Response>& a, const st
     pass.chosen(r, 0) = w->candidate;
     pass.chosen(r, 1) = l->candidate;
   }
+  // a loss of h alone has coefficients that sum to zero per pair, so E_pi[feature] drops out of the gradient;
+  // chiPO's do not
+  const bool with_mean = opt.loss_type == "chi_po";
   PolicyPassRequest request;
   request.prompts = &prompts;
+  request.mean_feature = with_mean && grad;
   policy_pass(backend, policy.table(), policy.theta(), request, pass);
   RowMatrixXd coef(R, 2);
   for (int r = 0; r < R; ++r) {
     const auto [w, l] = preferred(batch[static_cast<std::size_t>(r)]);
-    const double h = (pass.log_prob(r, 0) - policy.log_ref(*w)) - (pass.log_prob(r, 1) - policy.log_ref(*l));
-    double dh = 0.0;
-    loss += pair_loss(h, beta, ipo, dh);
-    coef(r, 0) = dh * inv;  // dh / dtheta = grad log pi(w) - grad log pi(l)
-    coef(r, 1) = -dh * inv;
+    double d_w = 0.0, d_l = 0.0;
+    loss += pair_loss(pass.log_prob(r, 0) - policy.log_ref(*w), pass.log_prob(r, 1) - policy.log_ref(*l), opt, beta,
+                      d_w, d_l);
+    coef(r, 0) = d_w * inv;
+    coef(r, 1) = d_l * inv;
   }
   if (grad) {
-    // the pair's two coefficients sum to zero, so E_pi[feature] drops out
     Eigen::MatrixXd slots;
-    policy_slots(backend, policy.table(), pass, coef, 0, 2, false, slots);
+    policy_slots(backend, policy.table(), pass, coef, 0, 2, with_mean, slots);
     for (int r = 0; r < R; ++r)
       grad->segment(policy.block_first(prompts[static_cast<std::size_t>(r)]), policy.block_size()) += slots.col(r);
   }
@@ -140,7 +164,6 @@ void train(Policy& policy, const std::vector<Response>& a, const std::vector<Res
 void train_until(Policy& policy, const std::vector<Response>& a, const std::vector<Response>& b,
                  const Eigen::VectorXd& label, const DpoConfig& opt, double beta, std::uint64_t seed,
                  Backend backend, const std::function<bool(int)>& on_eval) {
-  const bool ipo = opt.loss_type == "ipo";
   const int n = static_cast<int>(a.size()), batch_size = opt.batch_size;
   Eigen::VectorXd theta = policy.theta(), grad;
   Adam adam(opt.learning_rate, theta.size());
@@ -159,7 +182,7 @@ void train_until(Policy& policy, const std::vector<Response>& a, const std::vect
       }
       batch[j] = order[pos++];
     }
-    batch_loss(policy, a, b, label, n > 0 ? batch : std::vector<int>{}, beta, ipo, &grad, backend);
+    batch_loss(policy, a, b, label, n > 0 ? batch : std::vector<int>{}, opt, beta, &grad, backend);
     adam.step(grad, theta);
     policy.set_theta(theta);
     if (on_eval && (step % opt.eval_every == 0 || step == opt.steps) && !on_eval(step)) return;
@@ -256,6 +279,9 @@ void resolve(DpoConfig& c, const std::vector<std::string>&) {
 void validate(const DpoConfig& c, const Scenario& s, const Check& k, const std::string& path) {
   if (s.proxy.type != "learned")
     k.fail(path + ".type", "dpo trains on the preference pairs: proxy.type learned (its preferences section)");
+  if (c.r_max != 0.0 && c.loss_type != "chi_po")
+    k.fail(path + ".r_max", "0 unless loss_type is chi_po (r_max clips chiPO's margin), got " +
+                                scenario_detail::number_text(c.r_max));
   validate_training(c, s, k, path);
 }
 
@@ -271,8 +297,17 @@ Table table() {
   t.fields.push_back(field<D>("beta", &D::beta, "DPO's beta; one training run per value", positive()));
   t.fields.push_back(field<D>("loss_type", &D::loss_type,
                               "sigmoid: DPO's -log sigmoid(beta h); ipo: IPO's (h - 1/(2 beta))^2, h the difference "
-                              "of the pair's log-ratios",
-                              one_of({"sigmoid", "ipo"})));
+                              "of the pair's log-ratios log(pi / pi_ref); chi_po: chiPO's (Huang et al. 2024) "
+                              "-log sigmoid(clip(beta (phi(z_w) - phi(z_l)))), z = pi / pi_ref and phi(z) = z + log z "
+                              "(the link of the chi-squared + KL regularizer, kl_optimum's divergence chi2_kl, in "
+                              "place of DPO's log z), clipped to [-2 r_max, 2 r_max]",
+                              one_of({"sigmoid", "ipo", "chi_po"})));
+  t.fields.push_back(field<D>("r_max", &D::r_max,
+                              "chi_po: R_max of Huang et al.'s clip_{2 R_max} (the reward range their analysis "
+                              "assumes); the loss is flat, no gradient, once |beta (phi(z_w) - phi(z_l))| > 2 r_max. "
+                              "0: no clip",
+                              non_negative())
+                         .allowed(">= 0; nonzero needs loss_type chi_po"));
   t.fields.push_back(field<D>("batch_size", &D::batch_size, "pairs per step (a fresh permutation per epoch)",
                               at_least(1)));
   return t;
@@ -280,7 +315,8 @@ Table table() {
 
 const OptimizerRegistration<D> registered(
     "dpo",
-    "DPO (Rafailov et al. 2023, loss_type sigmoid) or IPO (Azar et al. 2023, ipo) on the scenario's training "
+    "DPO (Rafailov et al. 2023, loss_type sigmoid), IPO (Azar et al. 2023, ipo) or chiPO (Huang et al. 2024, "
+    "chi_po) on the scenario's training "
     "preference pairs, one run per beta; rows as for policy_gradient, plus implicit_accuracy on the held-out pairs. "
     "Needs a learned proxy's preferences; the proxy itself is not used",
     table(), validate, resolve, run_dpo, cost);

@@ -1,8 +1,10 @@
-// kl_optimum.cpp — the exact solution of max E[proxy] - beta KL: pi_beta ∝ pi_ref exp(proxy / beta), over a beta
-// grid or at the beta that meets each KL budget (bisection in log beta).
-// Contract: exact sums over a world's candidates; exact tilted gaussian N(mu + s^2 a / beta, s^2) for a linear
-// proxy under a gaussian pi_ref (KL = sum a^2 s^2 / (2 beta^2), expectations from exact draws); otherwise
-// self-normalized importance sampling over a pi_ref pool, with its effective sample size reported.
+// kl_optimum.cpp — the exact solution of max E[proxy] - beta D(pi || pi_ref), over a beta grid or at the beta that
+// meets each KL budget (bisection in log beta). D = KL: pi_beta ∝ pi_ref exp(proxy / beta); D = chi2 or chi2_kl
+// (Huang et al. 2024): pi / pi_ref = (f')^-1((proxy - lambda) / beta), lambda per prompt (numeric/fdiv_hd.h).
+// Contract: exact sums over a world's candidates; for KL, the exact tilted gaussian N(mu + s^2 a / beta, s^2) for a
+// linear proxy under a gaussian pi_ref (KL = sum a^2 s^2 / (2 beta^2), expectations from exact draws); otherwise
+// the optimum over a pi_ref pool (self-normalized importance sampling for KL), with its effective sample size.
+// The kl column is KL(pi || pi_ref) for every divergence.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -28,10 +30,14 @@ TiltInput tilt_input(const ResponseTable& t) {
   return in;
 }
 
-double mean_kl(const ResponseTable& t, Backend backend, double beta) {
+Divergence divergence_of(const KlOptimumConfig& opt) {
+  return opt.divergence == "chi2" ? Divergence::chi2 : opt.divergence == "chi2_kl" ? Divergence::chi2_kl : Divergence::kl;
+}
+
+double mean_kl(const ResponseTable& t, Backend backend, Divergence d, double beta) {
   TiltResult r;
   const double betas[] = {beta};
-  tilt_sweep(backend, TiltInput{&t.log_ref, &t.values[v_proxy], {}}, betas, r);  // KL only: no value columns
+  fdiv_sweep(backend, d, TiltInput{&t.log_ref, &t.values[v_proxy], {}}, betas, r);  // KL only: no value columns
   double kl = 0.0;
   for (int p = 0; p < r.prompts; ++p) kl += r.at(p, 0, tilt_kl) / r.prompts;
   return kl;
@@ -39,23 +45,28 @@ double mean_kl(const ResponseTable& t, Backend backend, double beta) {
 
 // KL falls as beta grows: bisect log beta until KL(beta) meets the budget (the smallest beta if out of reach).
 // The bracket scales with the proxy's spread, so heavy-tailed proxies (spreads of 1e10 and more) are covered.
-double beta_for_budget(const ResponseTable& t, Backend backend, double budget) {
+double beta_for_budget(const ResponseTable& t, Backend backend, Divergence d, double budget) {
   const RowMatrixXf& proxy = t.values[v_proxy];
   const double spread = std::max(1e-12, static_cast<double>((proxy.rowwise().maxCoeff() -
                                                              proxy.rowwise().minCoeff()).maxCoeff()));
   double lo = std::log(spread * 1e-9), hi = std::log(spread * 1e6);
-  if (mean_kl(t, backend, std::exp(lo)) <= budget) return std::exp(lo);
+  if (mean_kl(t, backend, d, std::exp(lo)) <= budget) return std::exp(lo);
   for (int it = 0; it < 80; ++it) {
-    const double mid = 0.5 * (lo + hi), kl = mean_kl(t, backend, std::exp(mid));
+    const double mid = 0.5 * (lo + hi), kl = mean_kl(t, backend, d, std::exp(mid));
     if (std::abs(kl - budget) <= 1e-6 * budget) return std::exp(mid);
     (kl > budget ? lo : hi) = mid;
   }
   return std::exp(0.5 * (lo + hi));
 }
 
-// pi_beta over one table row, as cumulative weights, in double
-std::vector<double> tilt_cumulative(const ResponseTable& t, int p, double beta) {
+// the optimum over one table row, as cumulative weights, in double
+std::vector<double> tilt_cumulative(const ResponseTable& t, int p, Divergence d, double beta) {
   const int K = static_cast<int>(t.log_ref.cols());
+  if (d != Divergence::kl) {
+    std::vector<double> cumulative = fdiv_policy_row(d, t.log_ref.row(p).data(), t.values[v_proxy].row(p).data(), K, beta);
+    std::partial_sum(cumulative.begin(), cumulative.end(), cumulative.begin());
+    return cumulative;
+  }
   const float pmax = t.values[v_proxy].row(p).maxCoeff();
   std::vector<double> logits(K), cumulative(K);
   for (int k = 0; k < K; ++k) logits[k] = t.log_ref(p, k) + (t.values[v_proxy](p, k) - pmax) / beta;
@@ -67,10 +78,10 @@ std::vector<double> tilt_cumulative(const ResponseTable& t, int p, double beta) 
 }
 
 // the tilt of a table (the world's candidates or a pi_ref pool) at every beta
-std::vector<std::vector<PromptStats>> tilt_table(const ResponseTable& t, const std::vector<double>& betas,
+std::vector<std::vector<PromptStats>> tilt_table(const ResponseTable& t, Divergence d, const std::vector<double>& betas,
                                                  const OptimizerContext& ctx) {
   TiltResult r;
-  tilt_sweep(ctx.backend, tilt_input(t), betas, r);
+  fdiv_sweep(ctx.backend, d, tilt_input(t), betas, r);
   const int P = r.prompts, B = r.betas;
   std::vector<std::vector<PromptStats>> stats(B, std::vector<PromptStats>(P));
 #pragma omp parallel for schedule(dynamic)
@@ -83,7 +94,7 @@ std::vector<std::vector<PromptStats>> tilt_table(const ResponseTable& t, const s
       s.entropy = ctx.candidates ? r.at(p, b, tilt_entropy) : not_applicable;
       CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, 2000 + b);
       sample_pair_agreement(t.values[v_proxy].row(p).data(), t.values[v_gold].row(p).data(),
-                            tilt_cumulative(t, p, betas[b]), pairs_per_prompt(ctx), rng, s);
+                            tilt_cumulative(t, p, d, betas[b]), pairs_per_prompt(ctx), rng, s);
     }
   return stats;
 }
@@ -144,7 +155,9 @@ std::vector<std::vector<PromptStats>> tilted_gaussian(const KlOptimumConfig& opt
 std::vector<MetricRow> run_kl_optimum(const KlOptimumConfig& opt, const OptimizerContext& ctx) {
   Eigen::VectorXd a;
   double c = 0.0;
-  const bool analytic = !ctx.candidates && ctx.world.gaussian() && ctx.proxy.linear_in_features(ctx.world.dim(), a, c);
+  const Divergence d = divergence_of(opt);
+  const bool analytic = d == Divergence::kl && !ctx.candidates && ctx.world.gaussian() &&
+                        ctx.proxy.linear_in_features(ctx.world.dim(), a, c);
   ResponseTable pool;
   const ResponseTable* table = ctx.candidates;
   if (!ctx.candidates && !analytic) table = &(pool = reference_pool(opt, ctx));
@@ -155,10 +168,10 @@ std::vector<MetricRow> run_kl_optimum(const KlOptimumConfig& opt, const Optimize
       const double numerator = (a.array().square() * ctx.world.gaussian()->scale.array().square()).sum();
       betas.push_back(std::clamp(std::sqrt(numerator / (2.0 * budget)), min_beta, max_beta));
     } else {
-      betas.push_back(beta_for_budget(*table, ctx.backend, budget));
+      betas.push_back(beta_for_budget(*table, ctx.backend, d, budget));
     }
   }
-  const auto stats = analytic ? tilted_gaussian(opt, ctx, a, betas) : tilt_table(*table, betas, ctx);
+  const auto stats = analytic ? tilted_gaussian(opt, ctx, a, betas) : tilt_table(*table, d, betas, ctx);
   std::vector<MetricRow> rows;
   for (std::size_t b = 0; b < betas.size(); ++b) {
     MetricRow row = summarize(stats[b]);
@@ -198,10 +211,20 @@ OptimizerCost cost(const KlOptimumConfig& c, const Scenario& s, int threads) {
 using K = KlOptimumConfig;
 const OptimizerRegistration<K> registered(
     "kl_optimum",
-    "the exact solution of max E[proxy] - beta KL, pi_beta ∝ pi_ref exp(proxy / beta), over a beta grid or at the "
-    "beta meeting each KL budget: exact sums (categorical world), the exact tilted gaussian of a linear proxy, or "
-    "self-normalized importance sampling with its effective sample size",
+    "the exact solution of max E[proxy] - beta D(pi || pi_ref) over a beta grid or at the beta meeting each KL "
+    "budget; D is KL (pi_beta ∝ pi_ref exp(proxy / beta)) or, with `divergence`, chi-squared or chi-squared + KL. "
+    "Exact sums over a world's candidates (categorical), the exact tilted gaussian of a linear proxy (KL), or the "
+    "optimum over a pi_ref pool (self-normalized importance sampling for KL) with its effective sample size",
     {{
+        field<K>("divergence", &K::divergence,
+                 "the regularizer D = E_ref[f(pi / pi_ref)]. kl: f = z log z, pi ∝ pi_ref exp(proxy / beta). chi2: "
+                 "f = (z - 1)^2 / 2, pi / pi_ref = max(0, 1 + (proxy - lambda) / beta) (responses below "
+                 "lambda - beta get none). chi2_kl: f = (z - 1)^2 / 2 + z log z (Huang et al. 2024's mixed "
+                 "regularizer), pi / pi_ref = phi^-1((proxy - lambda) / beta) with phi(z) = z + log z. lambda "
+                 "normalizes each prompt (a 1-D root). The kl column is KL(pi || pi_ref) whatever D is, and "
+                 "`kl_budget` targets that KL. chi2 and chi2_kl have heavier-tailed ratios than KL: at equal KL "
+                 "they put less mass on the proxy's extreme responses",
+                 one_of({"kl", "chi2", "chi2_kl"})),
         field<K>("beta", &K::beta,
                  "beta values. With both `beta` and `kl_budget` empty: 16 values logspace(-2, 1) (0.01 to 10); an "
                  "explicit `beta: []` gets the same",

@@ -28,5 +28,8 @@ void policy_slots_cuda(const PolicyTable&, const PolicyPass&, const RowMatrixXd&
   throw std::runtime_error(not_built);
 }
 void tilt_sweep_cuda(const TiltInput&, std::span<const double>, TiltResult&) { throw std::runtime_error(not_built); }
+void fdiv_sweep_cuda(Divergence, const TiltInput&, std::span<const double>, TiltResult&) {
+  throw std::runtime_error(not_built);
+}
 
 }  // namespace goodhart
