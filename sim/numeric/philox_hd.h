@@ -40,6 +40,7 @@ enum class Stream : std::uint32_t {
   dpo_batches = 17,     // dpo minibatch order
   soft_bon_partitions = 18,  // soft best-of-n: the pool's random partitions into groups (a = prompt, b = n index)
   pessimism_pools = 19,      // inference-time pessimism: the N draws that set lambda (a = prompt, b = n index)
+  reward_references = 20,    // policy_gradient reward_transform: reference responses (a = prompt, b = index)
   error_offset = 1000,  // noisy-proxy error of a response drawn from stream s: stream s + error_offset
   spurious_offset = 2000,  // spurious-feature noise of a response drawn from stream s: s + spurious_offset
 };

@@ -7,7 +7,9 @@
 //               per prompt from the current policy: categorical with G uniforms of CounterRng(seed,
 //               policy_samples, t, p) by inverse CDF; gaussian as responses with identities (policy_samples,
 //               t*P + p, i), so a noisy proxy gets its per-response error draws. Reward r = proxy score (the
-//               candidate table in the categorical world), clipped to [-reward_clip, reward_clip] when > 0.
+//               candidate table in the categorical world), clipped to [-reward_clip, reward_clip] when > 0, then
+//               shaped by reward_transform against the prompt's reference responses (reward_transform.h: par
+//               (1/M) sum_m sigmoid(r - r_ref_m); log_sigmoid_centered log sigmoid(r - quantile of the r_ref)).
 //   KL          lr = log pi(y) - log pi_ref(y) at sampling time; k1 = lr, k2 = lr^2/2, k3 = exp(-lr) - 1 + lr.
 //               kl_in reward: r' = r - kl_coef * k(lr). kl_in loss: L += kl_coef * mean(k(lr)), lr at the current
 //               theta with the samples held fixed, gradient kl_coef * k'(lr) * grad log pi (k1' = 1, k2' = lr,
@@ -52,8 +54,9 @@
 #include "models/policy.h"
 #include "sim/optimizers/adam.h"
 #include "sim/optimizers/policy_gradient.h"
-#include "sim/optimizers/registry.h"
 #include "sim/optimizers/policy_eval.h"
+#include "sim/optimizers/registry.h"
+#include "sim/optimizers/reward_transform.h"
 
 namespace goodhart {
 
@@ -114,6 +117,7 @@ struct Trainer {
   Estimator estimator;
   int P, G;
   double kl_coef;
+  RewardShaping shaping;
   std::optional<ValidationSignal> signal;  // early stopping only
   EarlyStopping early;
   const bool clipped = algorithm == Algorithm::ppo || algorithm == Algorithm::grpo;
@@ -126,14 +130,19 @@ struct Trainer {
 
   Trainer(const PolicyGradientConfig& o, const OptimizerContext& c)
       : opt(o), ctx(c), policy(c.world, o.policy, o.learn_scale), algorithm(parse_algorithm(o.algorithm)),
-        estimator(parse_estimator(o.kl_estimator)), P(c.world.prompts()), G(o.num_generations), kl_coef(o.kl_coef) {
+        estimator(parse_estimator(o.kl_estimator)), P(c.world.prompts()), G(o.num_generations), kl_coef(o.kl_coef),
+        shaping(parse_reward_transform(o.reward_transform), o.reference_responses, o.reference_quantile, c,
+                [&o](double r) { return clip(o, r); }) {
     if (o.early_stopping == "heldout_proxy") signal.emplace(c);
     early.patience = o.patience;
   }
 
-  double clip_reward(double r) const {
-    return opt.reward_clip > 0 ? std::clamp(r, -opt.reward_clip, opt.reward_clip) : r;
+  static double clip(const PolicyGradientConfig& o, double r) {
+    return o.reward_clip > 0 ? std::clamp(r, -o.reward_clip, o.reward_clip) : r;
   }
+
+  // the training reward of a response to prompt p whose proxy score is r: clipped, then shaped
+  double train_reward(int p, double r) const { return shaping(p, clip(opt, r)); }
 
   // draw G samples per prompt from the current policy, with rewards and log-probabilities
   Batch sample(int t) const {
@@ -157,7 +166,7 @@ struct Trainer {
           const int k = b.pass.chosen(p, i);
           b.samples[n].prompt = p;
           b.samples[n].candidate = k;
-          b.reward(n) = clip_reward(ctx.candidates->values[v_proxy](p, k));
+          b.reward(n) = train_reward(p, ctx.candidates->values[v_proxy](p, k));
           b.log_old(n) = b.pass.log_prob(p, i);
           b.log_ref(n) = log_ref(p, k);
         }
@@ -177,7 +186,7 @@ struct Trainer {
         Response s;
         s.prompt = p;
         s.y = r.x.row(i).transpose().cast<double>();
-        b.reward(first + i) = clip_reward(proxy(i));
+        b.reward(first + i) = train_reward(p, proxy(i));
         b.log_old(first + i) = policy.log_prob(s);
         b.log_ref(first + i) = policy.log_ref(s);
         b.samples[first + i] = std::move(s);
@@ -403,6 +412,17 @@ Table table() {
           .allowed("[1, num_generations]"),
       field<G>("whiten_rewards", &G::whiten_rewards, "standardize the batch's rewards before advantages"),
       field<G>("reward_clip", &G::reward_clip, "clip proxy rewards to [-c, c] (0: none)", non_negative()),
+      field<G>("reward_transform", &G::reward_transform,
+               "shaping of the (clipped) proxy reward r against reference_responses pi_ref responses per prompt, "
+               "drawn once per run: par (Preference As Reward, Fu et al. 2025): the mean of sigmoid(r - r_ref) over "
+               "the references; log_sigmoid_centered (Wang et al. 2024): log sigmoid(r - q), q the "
+               "reference_quantile of the prompt's reference rewards. Rows report the untransformed proxy",
+               one_of({"none", "par", "log_sigmoid_centered"})),
+      field<G>("reference_responses", &G::reference_responses,
+               "par, log_sigmoid_centered: reference responses per prompt (PAR's paper: one is enough)", at_least(1)),
+      field<G>("reference_quantile", &G::reference_quantile,
+               "log_sigmoid_centered: the quantile of the references that centers the reward (0.85 in Wang et al.)",
+               within(0.0, 1.0, "a number in [0, 1]")),
   };
   t.fields.insert(t.fields.end(), own.begin(), own.end());
   return t;

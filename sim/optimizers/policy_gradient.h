@@ -26,6 +26,9 @@ struct PolicyGradientConfig : TrainingConfig {
   int num_mini_batches = 1;            // ppo and grpo: minibatches per pass
   bool whiten_rewards = false;         // standardize the batch's rewards before advantages
   double reward_clip = 0.0;            // clip proxy rewards to [-reward_clip, reward_clip]; 0: no clipping
+  std::string reward_transform = "none";  // none | par | log_sigmoid_centered (reward_transform.h)
+  int reference_responses = 1;         // par, log_sigmoid_centered: pi_ref responses per prompt
+  double reference_quantile = 0.85;    // log_sigmoid_centered: the centering quantile of the references
 };
 
 std::vector<MetricRow> run_policy_gradient(const PolicyGradientConfig& opt, const OptimizerContext& ctx);
