@@ -144,6 +144,22 @@ void standardize_members(Proxy& p, const EvalConfig& eval, const World& world, c
 
 }  // namespace
 
+std::vector<Eigen::Index> member_pair_rows(Eigen::Index shared, Eigen::Index own, int member) {
+  std::vector<Eigen::Index> rows(static_cast<std::size_t>(shared + own));
+  for (Eigen::Index i = 0; i < shared; ++i) rows[i] = i;
+  for (Eigen::Index i = 0; i < own; ++i) rows[shared + i] = shared + member * own + i;
+  return rows;
+}
+
+Mlp average_weights(const std::vector<Mlp>& members) {
+  Eigen::VectorXd mean = Eigen::VectorXd::Zero(parameter_count(members.at(0)));
+  for (const Mlp& m : members) mean += pack_parameters(m);
+  mean /= static_cast<double>(members.size());
+  Mlp out = members[0];
+  unpack_parameters(mean, out);
+  return out;
+}
+
 Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const EvalConfig& eval, const World& world,
                  const Gold& gold, bool gold_standardized, Backend backend, std::uint64_t seed, ProxyData data) {
   Proxy p;
@@ -196,28 +212,35 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
   const Stream check_pairs = validation ? Stream::preference_pairs : Stream::heldout_pairs;
   const Stream check_labels = validation ? Stream::preference_labels : Stream::heldout_labels;
 
-  // each member: its own initialization and batch order; with bootstrap, its own resample of the pairs
-  const PreferencePairs train = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed, fit_count,
+  // the pairs: shared_pairs of fit_count shared by every member, then each member's own rest, member by member
+  const int k = cfg.ensemble_members;
+  const Eigen::Index shared = std::llround(cfg.shared_pairs * static_cast<double>(fit_count)),
+                     own = fit_count - shared;
+  const PreferencePairs train = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed, shared + k * own,
                                                       fit_pairs, fit_labels);
   const Eigen::MatrixXd xa = as_double(proxy_inputs(p, train.a)), xb = as_double(proxy_inputs(p, train.b));
-  const int k = cfg.ensemble_members;
+  const Activation activation = parse_activation(cfg.activation);
+  // each member: its own initialization (or one shared draw) and batch order; with bootstrap, its own resample
   for (int m = 0; m < k; ++m) {
     const int key = m + offset;
-    CounterRng init(seed, Stream::proxy_init, key);
-    Mlp f = make_random_mlp(inputs, hidden, parse_activation(cfg.activation), init);
+    CounterRng init(seed, Stream::proxy_init, cfg.ensemble_init == "shared" ? offset : key);
+    Mlp f = make_random_mlp(inputs, hidden, activation, init);
     const std::uint64_t member_seed = seed ^ (static_cast<std::uint64_t>(key) << 48);
+    std::vector<Eigen::Index> rows = member_pair_rows(shared, own, m);
     if (k > 1 && cfg.ensemble_method == "bootstrap") {
-      // resample pairs with replacement (draws keyed past any epoch index of the batch stream)
-      std::vector<Eigen::Index> rows(train.size());
+      // resample the member's pairs with replacement (draws keyed past any epoch index of the batch stream)
+      const std::vector<Eigen::Index> data = rows;
       CounterRng rng(seed, Stream::proxy_batches, 1000000u + static_cast<std::uint32_t>(key));
-      for (auto& r : rows)
-        r = std::min<Eigen::Index>(train.size() - 1, static_cast<Eigen::Index>(rng.uniform() * train.size()));
-      fit_bradley_terry(cfg, xa(rows, Eigen::all), xb(rows, Eigen::all), train.label(rows), member_seed, f);
-    } else {
-      fit_bradley_terry(cfg, xa, xb, train.label, member_seed, f);
+      const Eigen::Index n = static_cast<Eigen::Index>(data.size());
+      for (auto& r : rows) r = data[std::min<Eigen::Index>(n - 1, static_cast<Eigen::Index>(rng.uniform() * n))];
     }
+    if (own == 0 && !(k > 1 && cfg.ensemble_method == "bootstrap"))
+      fit_bradley_terry(cfg, xa, xb, train.label, member_seed, f);  // every pair, in order: no copy
+    else
+      fit_bradley_terry(cfg, xa(rows, Eigen::all), xb(rows, Eigen::all), train.label(rows), member_seed, f);
     p.members.push_back(std::move(f));
   }
+  if (cfg.aggregate == "weights") p.members = {average_weights(p.members)};
   const PreferencePairs heldout = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed, check_count,
                                                         check_pairs, check_labels);
   if (cfg.standardize) standardize_members(p, eval, world, gold, backend, seed);

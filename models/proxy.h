@@ -18,7 +18,9 @@ struct Proxy {
   NoiseConfig noise;
   // learned: f([x[:, columns], (x[:, columns]^2 if quadratic), spurious]) with
   // spurious = rho * gold + sqrt(1 - rho^2) * noise
-  // an ensemble (Coste et al. 2023) aggregates its members' standardized scores by mean, min or mean - lambda var
+  // an ensemble (Coste et al. 2023) aggregates its members' standardized scores by mean, min or mean - lambda var;
+  // a weight-averaged one (aggregate weights, WARM) is one member, the mean of the fitted members' parameters.
+  // Members fit shared_pairs of the pairs together and the rest each alone, from their own or a shared init
   std::vector<Mlp> members;
   std::vector<int> columns;
   bool quadratic = false;
@@ -49,6 +51,13 @@ RowMatrixXf proxy_inputs(const Proxy& p, const Responses& r);
 // held-out pairs, so the two proxies' estimation errors are independent.
 enum class ProxyData { training, heldout };
 inline constexpr int validation_member_offset = 1 << 14;
+
+// the rows of the training pairs member `member` fits: the `shared` first, then its own `own` (rows shared +
+// member * own onwards)
+std::vector<Eigen::Index> member_pair_rows(Eigen::Index shared, Eigen::Index own, int member);
+
+// one network whose parameters are the mean of the members' (WARM's weight averaging; the members share a shape)
+Mlp average_weights(const std::vector<Mlp>& members);
 
 Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const EvalConfig& eval, const World& world,
                  const Gold& gold, bool gold_standardized, Backend backend, std::uint64_t seed,

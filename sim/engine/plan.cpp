@@ -4,6 +4,7 @@
 #include "sim/engine/plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <ostream>
@@ -36,6 +37,14 @@ int sum_of(const std::vector<int>& widths) {
 // bytes of an mlp's weights over d inputs (double precision, with its gradient and optimizer state)
 double mlp_weight_bytes(int d, const std::vector<int>& hidden) { return 4.0 * 8.0 * mlp_flops(d, hidden) / 2.0; }
 
+// the training pairs a learned proxy draws: the shared ones once, each member's own rest (models/proxy.h)
+double drawn_training_pairs(const Scenario& s) {
+  const double n = s.preferences.n_pairs;
+  if (s.proxy.type != "learned") return n;
+  const double shared = std::round(s.proxy.shared_pairs * n);
+  return shared + s.proxy.ensemble_members * (n - shared);
+}
+
 // the stage of a point that holds the most memory at once, besides the optimizers: standardizing gold (and the
 // reference gold of win rates), drawing and fitting the preference pairs, or the RM's accuracy pairs. Per-element
 // costs are measured (bench: /usr/bin/time on 1e6-element runs, d = 8 and 32) and rounded up.
@@ -61,7 +70,7 @@ PlanEstimate largest_stage(const Scenario& s) {
   };
   const Stage stages[] = {
       {response * s.eval.standardize_samples, "eval.standardize_samples"},
-      {pair * (s.preferences.n_pairs + s.preferences.heldout_pairs),
+      {pair * (drawn_training_pairs(s) + s.preferences.heldout_pairs),
        full_batch && !proxy_hidden.empty() ? "preferences.n_pairs, preferences.heldout_pairs, proxy.hidden"
                                            : "preferences.n_pairs, preferences.heldout_pairs"},
       {2.0 * response * s.eval.accuracy_pairs, "eval.accuracy_pairs"},
@@ -123,10 +132,10 @@ PlanEstimate estimate_point(const Scenario& s, int threads) {
     e.seconds += c.seconds;
     parallel_responses += c.parallel_responses;
   }
-  const double serial_responses = 2.0 * (s.preferences.n_pairs + s.preferences.heldout_pairs) +
+  const double serial_responses = 2.0 * (drawn_training_pairs(s) + s.preferences.heldout_pairs) +
                                   2.0 * s.eval.standardize_samples + 2.0 * s.eval.accuracy_pairs;
   const double training = s.proxy.type == "learned"
-                              ? 6.0 * s.proxy.epochs * s.preferences.n_pairs *
+                              ? 6.0 * s.proxy.epochs * s.preferences.n_pairs * s.proxy.ensemble_members *
                                     mlp_flops(w.dim, s.proxy.model == "mlp" ? s.proxy.hidden : std::vector<int>{}) *
                                     1e-9
                               : 0.0;

@@ -93,7 +93,11 @@ struct ProxyConfig {
   int ensemble_members = 1;            // learned: k proxies aggregated into one (Coste et al. 2023); 1: a single proxy
   std::string ensemble_method = "bootstrap";  // bootstrap (each member on a resample of the pairs, own init) |
                                               // seeds (every member on the same pairs, own init and batch order)
-  std::string aggregate = "mean";      // mean | min (worst-case optimization, WCO) | uwo (mean - uwo_lambda * variance)
+  std::string ensemble_init = "own";   // learned: own (each member its own initial weights) | shared (every member
+                                       // starts from one random draw)
+  double shared_pairs = 1.0;           // learned: fraction of the n_pairs every member fits; the rest are its own
+  std::string aggregate = "mean";      // mean | min (worst-case optimization, WCO) | uwo (mean - uwo_lambda *
+                                       // variance) | weights (learned: average the members' weights, WARM)
   double uwo_lambda = 1.0;             // uwo: weight of the members' population variance
   NoiseConfig noise;                   // noisy: the error term
   std::vector<std::string> columns = {"proxy"};  // scored: the score file's proxy columns (several: an ensemble)

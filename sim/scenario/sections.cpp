@@ -191,12 +191,18 @@ void register_golds(std::vector<ConfigType>& out) {
 void register_proxies(std::vector<ConfigType>& out) {
   using X = ProxyConfig;
   // how an ensemble's members combine (learned members, or a scored world's proxy columns)
-  const auto aggregate = [] {
-    return field<X>("aggregate", &X::aggregate,
-                    "how members' scores combine, each member first standardized under pi_ref (when `standardize`): "
-                    "mean; min (worst-case optimization, WCO); uwo: mean - uwo_lambda * the members' population "
-                    "variance (uncertainty-weighted optimization). The aggregate is standardized again",
-                    one_of({"mean", "min", "uwo"}));
+  const auto aggregate = [](bool learned) {
+    std::vector<std::string> values = {"mean", "min", "uwo"};
+    std::string doc = "how members' scores combine, each member first standardized under pi_ref (when `standardize`): "
+                      "mean; min (worst-case optimization, WCO); uwo: mean - uwo_lambda * the members' population "
+                      "variance (uncertainty-weighted optimization). The aggregate is standardized again";
+    if (learned) {
+      values.push_back("weights");
+      doc += ". weights (WARM, Rame et al. 2024): one network whose parameters are the mean of the members' "
+             "(before standardization); it averages predictions only where the members are linearly connected, as "
+             "members fine-tuned from one initialization (ensemble_init shared) tend to be";
+    }
+    return field<X>("aggregate", &X::aggregate, doc, one_of(values));
   };
   const auto uwo_lambda = [] {
     return field<X>("uwo_lambda", &X::uwo_lambda, "uwo: weight of the variance", non_negative());
@@ -239,7 +245,17 @@ void register_proxies(std::vector<ConfigType>& out) {
                    "the same optimum from any seed, so `seeds` members of a convex fit are identical: only bootstrap "
                    "or an mlp makes them disagree",
                    one_of({"bootstrap", "seeds"})),
-          aggregate(),
+          field<X>("ensemble_init", &X::ensemble_init,
+                   "own: each member draws its own initial weights (Eisenstein et al. 2023's pretrain ensembles); "
+                   "shared: every member starts from one draw (their fine-tune ensembles; WARM's shared start)",
+                   one_of({"own", "shared"})),
+          field<X>("shared_pairs", &X::shared_pairs,
+                   "the fraction of the n_pairs training pairs every member fits; the rest of each member's n_pairs "
+                   "are its own fresh pairs (drawn after the shared ones, member by member). 1: one dataset; 0: "
+                   "independent datasets, so members share no data error (Eisenstein et al. 2023's shared "
+                   "component). bootstrap resamples within the member's pairs",
+                   within(0.0, 1.0, "a number in [0, 1]")),
+          aggregate(true),
           uwo_lambda(),
       }});
   learned.validate = [](const void* c, const Scenario& s, const Check& k, const std::string& path) {
@@ -280,7 +296,7 @@ void register_proxies(std::vector<ConfigType>& out) {
       "2023's members), combined by `aggregate`",
       {{
           field<X>("columns", &X::columns, "the file's proxy columns, at least one").allowed("distinct column names"),
-          aggregate(),
+          aggregate(false),
           uwo_lambda(),
       }});
   scored.validate = [](const void* c, const Scenario& s, const Check& k, const std::string& path) {
