@@ -25,6 +25,7 @@
 
 #include "sim/backend/ops.h"
 #include "sim/report/leaderboard.h"
+#include "sim/report/scaling.h"
 #include "sim/stats/fits.h"
 #include "sim/engine/run.h"
 #include "sim/engine/sweep_run.h"
@@ -203,6 +204,13 @@ std::string compare(const std::vector<std::string>& dirs, const std::string& out
   return table.str();
 }
 
+// goodhart scaling: write out/scaling.csv from a results folder; returns the printed table
+std::string scaling(const std::string& dir, const std::string& out) {
+  std::ostringstream table;
+  scaling_report(dir, out, false, table);
+  return table.str();
+}
+
 void translate(const std::exception_ptr& p, void*) {
   try {
     std::rethrow_exception(p);
@@ -258,6 +266,8 @@ NB_MODULE(_core, m) {
         nb::arg("sqrt_kl"), nb::arg("gold"), "RL form gold = d (alpha - beta log d)");
   m.def("compare", &compare, nb::arg("dirs"), nb::arg("out"), nb::arg("kl_budgets"),
         "a leaderboard of the optimizer variants of results folders, written to out; returns the table text");
+  m.def("scaling", &scaling, nb::arg("dir"), nb::arg("out"),
+        "Gao's coefficients regressed on log10 proxy parameters and pairs, written to out/scaling.csv");
   m.def("tilt", &tilt, nb::arg("log_ref"), nb::arg("proxy"), nb::arg("values"), nb::arg("betas"),
         nb::arg("backend"), "per beta, means over prompts of kl, entropy, ess, E[values...] at the exact optimum");
 }

@@ -161,6 +161,22 @@ def compare(results_dirs, out=None, kl_budgets=(0.5, 1, 2, 4)):
     return load(out, "leaderboard")
 
 
+def scaling(results_dir, out=None):
+    """Gao et al.'s coefficient scaling of a results folder, as ``goodhart scaling`` writes it.
+
+    Each curve's alpha_bon, beta_bon, fitted peak (bon_peak_sqrt_kl, bon_peak_gold) and empirical peak are
+    regressed on log10 of the proxy's parameters (runs.csv's proxy_parameters) and log10 of preferences.n_pairs.
+    Writes ``out`` (default: the folder)/scaling.csv and returns it: one row per optimizer, target and regressor
+    with the slope per decade, its standard error, R^2 and the number of curves. Draw it with
+    ``goodhart.plot.scaling(results_dir)``.
+    """
+    core = _core()
+    results_dir = os.fspath(results_dir)
+    out = os.fspath(out) if out is not None else results_dir
+    core.scaling(results_dir, out)
+    return load(out, "scaling")
+
+
 def fit_gao(df):
     """Gao et al.'s fits of every curve of a tidy metrics table, with the same numbers as runs.csv.
 

@@ -3,7 +3,8 @@
 # Contract: pure Python (pandas, matplotlib's object API: no global state, no display needed); reads a tidy
 # metrics table; any table `goodhart run` or `merge` writes plots (any optimizers, sweeps, seeds, dpo betas, single
 # points, empty cells); legends sit below their panel and the figure grows to hold them, so axes keep their size;
-# `python -m goodhart plot DIR` (and `goodhart plot DIR`) writes DIR/goodhart.png and .svg.
+# `python -m goodhart plot DIR` (and `goodhart plot DIR`) writes DIR/goodhart.png and .svg (and the leaderboard
+# and scaling figures where compare and scaling wrote their tables).
 """Plot goodhart results.
 
     fig = goodhart.plot.curves(df)            # df: goodhart.run(...) or goodhart.load(dir)
@@ -337,6 +338,12 @@ def leaderboard(results_dir, out=None):
     return plot_leaderboard(results_dir, out)
 
 
+def scaling(results_dir, out=None):
+    """The coefficient figure of `goodhart scaling` (scaling_plot.py); returns the PNG's path."""
+    from .scaling_plot import plot_scaling
+    return plot_scaling(results_dir, out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="goodhart plot", description="Goodhart curves from a results folder.")
     parser.add_argument("results_dir", help="folder with metrics.csv (and runs.csv, leaderboard.csv)")
@@ -349,6 +356,8 @@ def main(argv=None):
         print(plot_results(args.results_dir, args.out, args.panel_by))
         if (Path(args.results_dir) / "leaderboard.csv").is_file() and not args.out:
             print(leaderboard(args.results_dir))
+        if (Path(args.results_dir) / "scaling.csv").is_file() and not args.out:
+            print(scaling(args.results_dir))
     except (OSError, ValueError, KeyError) as e:
         print(f"error: goodhart plot: {e}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
-# results.py — reading a results folder into pandas: metrics.csv (tidy), runs.csv, leaderboard.csv, manifest.json.
+# results.py — reading a results folder into pandas: metrics.csv (tidy), runs.csv, leaderboard.csv, scaling.csv,
+# manifest.json.
 # Contract: pure Python (no C++ extension needed); point_id stays text; empty cells (not applicable) are NaN.
 """Load goodhart results folders as pandas DataFrames."""
 import json
@@ -6,14 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
-TABLES = ("metrics", "runs", "leaderboard")
+TABLES = ("metrics", "runs", "leaderboard", "scaling")
 
 
 def load(results_dir, table="metrics"):
     """One table of a results folder as a DataFrame.
 
     ``table`` is "metrics" (one row per observation: the default), "runs" (one row per curve: peaks and Gao
-    fits) or "leaderboard" (written by ``goodhart compare``). ``df.attrs["manifest"]`` holds manifest.json when
+    fits), "leaderboard" (written by ``goodhart compare``) or "scaling" (written by ``goodhart scaling``). ``df.attrs["manifest"]`` holds manifest.json when
     the folder has one, and ``df.attrs["results_dir"]`` the folder.
     """
     if table not in TABLES:
@@ -21,7 +22,7 @@ def load(results_dir, table="metrics"):
     results_dir = Path(results_dir)
     path = results_dir / f"{table}.csv"
     if not path.is_file():
-        hint = " (run goodhart compare first)" if table == "leaderboard" else ""
+        hint = {"leaderboard": " (run goodhart compare first)", "scaling": " (run goodhart scaling first)"}.get(table, "")
         raise FileNotFoundError(f"{path}: no such file; expected a goodhart results folder{hint}")
     df = pd.read_csv(path, dtype={"point_id": str}, keep_default_na=False, na_values=[""])
     manifest = results_dir / "manifest.json"

@@ -198,6 +198,28 @@ def test_compare_writes_the_leaderboard_of_the_command_line(tiny_results, tmp_pa
     assert board["peak_gold"].is_monotonic_decreasing
 
 
+def test_scaling_writes_the_slopes_of_the_command_line_and_draws_them(tiny_results, tmp_path):
+    slopes = goodhart.scaling(tiny_results, out=tmp_path / "py")
+    run_cli("scaling", tiny_results, "--out", tmp_path / "cli", "--quiet")
+    assert (tmp_path / "py" / "scaling.csv").read_bytes() == (tmp_path / "cli" / "scaling.csv").read_bytes()
+    # linear (9 parameters) and quadratic (17) proxies at two data sizes: both regressors, every target
+    assert set(slopes["regressor"]) == {"log10_parameters", "log10_pairs"}
+    assert set(slopes["target"]) >= {"bon_alpha", "bon_beta", "peak_gold", "peak_sqrt_kl"}
+    assert (slopes["curves"] == 4).all()
+    runs = goodhart.load(tiny_results, "runs")
+    assert sorted(runs["proxy_parameters"].unique()) == [9, 17]
+    # the slope of peak_gold on the parameters, redone with numpy
+    x = np.column_stack([np.ones(4), np.log10(runs["proxy_parameters"]), np.log10(runs["preferences.n_pairs"])])
+    beta = np.linalg.lstsq(x, runs["peak_gold"].to_numpy(), rcond=None)[0]
+    row = slopes[(slopes["target"] == "peak_gold") & (slopes["regressor"] == "log10_parameters")]
+    assert float(row["slope"].iloc[0]) == pytest.approx(beta[1], rel=1e-9, abs=1e-12)
+    import shutil  # the figure reads runs.csv beside scaling.csv
+
+    shutil.copy(tiny_results / "runs.csv", tmp_path / "py" / "runs.csv")
+    png = goodhart.plot.scaling(tmp_path / "py")
+    assert png.is_file() and png.with_suffix(".svg").is_file()
+
+
 def test_load_rejects_what_is_not_a_results_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="metrics.csv"):
         goodhart.load(tmp_path)

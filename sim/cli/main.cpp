@@ -1,5 +1,5 @@
-// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | list | plot | keys |
-// export-pools | version
+// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | scaling | list | plot |
+// keys | export-pools | version
 // (DESIGN.md §6).
 // Contract: exit 0 on success, 1 on a runtime failure, 2 on a usage or scenario error (nothing written then),
 // 128 + signal when SIGINT/SIGTERM stopped a run (finished points are kept); progress on stderr only.
@@ -19,6 +19,7 @@
 
 #include "sim/cli/library.h"
 #include "sim/report/leaderboard.h"
+#include "sim/report/scaling.h"
 #include "sim/engine/plan.h"
 #include "sim/engine/pools.h"
 #include "sim/engine/run.h"
@@ -94,6 +95,14 @@ int cmd_run(const Options& o) {
 int cmd_merge(const Options& o) {
   std::vector<fs::path> dirs(o.merge_dirs.begin(), o.merge_dirs.end());
   merge_results(dirs, o.out.empty() ? dirs.front() : fs::path(o.out), o.quiet);
+  return 0;
+}
+
+// Gao's coefficient scaling of one results folder (sim/report/scaling.h)
+int cmd_scaling(const Options& o) {
+  const fs::path dir = o.merge_dirs.at(0), out = o.out.empty() ? dir : fs::path(o.out);
+  scaling_report(dir, out, o.quiet, std::cout);
+  if (!o.quiet) std::cerr << "wrote " << (out / "scaling.csv").string() << "\n";
   return 0;
 }
 
@@ -281,6 +290,11 @@ int main(int argc, char** argv) {
       ->check(not_empty);
   compare->add_option("--kl", o.kl_budgets, "KL budgets for gold at a fixed KL, comma-separated (default 0.5,1,2,4)");
   compare->add_flag("--quiet", o.quiet, "no table on stdout");
+  CLI::App* scaling = app.add_subcommand(
+      "scaling", "Gao's coefficients (alpha_bon, beta_bon, peaks) regressed on log10 proxy parameters and pairs");
+  scaling->add_option("dirs", o.merge_dirs, "a results folder (metrics.csv, runs.csv)")->required()->expected(1);
+  scaling->add_option("--out", o.out, "folder for scaling.csv (default: the results folder)")->check(not_empty);
+  scaling->add_flag("--quiet", o.quiet, "no table on stdout");
   CLI::App* list = app.add_subcommand("list", "the scenario library with one-line descriptions");
   CLI::App* plot = app.add_subcommand("plot", "Goodhart curves (PNG and SVG) of a results folder");
   plot->add_option("results", o.scenario, "results folder (metrics.csv, runs.csv)")->required();
@@ -317,6 +331,7 @@ int main(int argc, char** argv) {
     if (*pools) return cmd_export_pools(o);
     if (*merge) return cmd_merge(o);
     if (*compare) return cmd_compare(o);
+    if (*scaling) return cmd_scaling(o);
     if (*list) return cmd_list();
     if (*plot) return cmd_plot(o);
     if (*keys) return cmd_keys(o);

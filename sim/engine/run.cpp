@@ -200,6 +200,7 @@ PointResult run_point(const RunSpec& spec, Backend backend) {
   const OptimizerContext ctx{cfg, world, gold, proxy, backend, cfg.seed, ref_gold,
                              world.candidates() ? &candidates : nullptr, &validation};
   result.rm_heldout_accuracy = proxy.heldout_accuracy;
+  if (cfg.proxy.type == "learned") result.proxy_parameters = parameter_count(proxy.members.at(0));
   // the optimizers, in scenario order
   for (std::size_t j = 0; j < cfg.optimizers.size(); ++j) {
     const OptimizerConfig& opt = cfg.optimizers[j];

@@ -19,6 +19,7 @@ struct PointResult {
   std::vector<MetricRow> rows;  // optimizers in scenario order, each in grid order
   double rm_heldout_accuracy = not_applicable;  // learned proxy vs held-out labels
   double rm_accuracy_ref = not_applicable;      // proxy vs gold order on fresh pi_ref pairs
+  double proxy_parameters = not_applicable;     // a learned proxy's trainable parameters (one member's)
   double seconds = 0.0;
 };
 

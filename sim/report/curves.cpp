@@ -143,6 +143,7 @@ ResultsFolder read_curves(const fs::path& dir, const std::vector<double>& budget
     c.rl.alpha = cell_number(runs.cell(r, "rl_alpha"));
     c.rl.beta = cell_number(runs.cell(r, "rl_beta"));
     c.rl.r2 = cell_number(runs.cell(r, "rl_r2"));
+    if (runs.column("proxy_parameters") >= 0) c.proxy_parameters = cell_number(runs.cell(r, "proxy_parameters"));
   }
   return folder;
 }

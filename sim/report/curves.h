@@ -31,6 +31,7 @@ struct Curve {
   std::vector<double> gold_at_kl;
   GaoFit bon, rl;
   double rm_heldout_accuracy = nan, rm_accuracy_ref = nan;  // NaN for dpo: it fits no proxy of its own to use
+  double proxy_parameters = nan;  // a learned proxy's trainable parameters (runs.csv; NaN in older folders)
 };
 
 struct ResultsFolder {
