@@ -44,7 +44,7 @@ TEST_CASE("pessimism: the rejection step's output distribution matches a simulat
   const double beta = 0.4, lambda = 0.1, r_max = 1.5;
   const int N = 3, runs = 200000;
   std::vector<double> exact(4, 0.0), count(4, 0.0);
-  pessimism_detail::add_output_distribution(q, r, r_max, lambda, beta, N, 1.0, exact);
+  pessimism_detail::add_output_distribution(q, r, r_max, lambda, N, 1.0, exact);
   CHECK(exact[0] + exact[1] + exact[2] + exact[3] == doctest::Approx(1.0).epsilon(1e-12));
   const auto draw = [&](CounterRng& rng) {
     double u = rng.uniform(), c = 0.0;
@@ -99,7 +99,7 @@ TEST_CASE("pessimism converges to the chi-squared optimum at its beta as N grows
         while (k < K - 1 && u >= (c += q[k])) ++k;
         drawn[i] = r[k];
       }
-      pessimism_detail::add_output_distribution(q, r, r_max, pessimism_detail::empirical_lambda(drawn, beta), beta, N,
+      pessimism_detail::add_output_distribution(q, r, r_max, pessimism_detail::empirical_lambda(drawn, beta), N,
                                                 1.0 / draws, policy);
     }
     double tv = 0.0;

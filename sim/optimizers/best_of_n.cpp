@@ -48,10 +48,6 @@ std::vector<int> argsort(const float* v, int count) {
   return order;
 }
 
-int pairs_per_prompt(const OptimizerContext& ctx) {
-  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts() - 1) / ctx.world.prompts();
-}
-
 // one prompt's pool in draw order, each response's proxy, gold, win rate against pi_ref and selection score (the
 // proxy, plus ref_logprob_weight * log pi_ref(y) up to a constant when regularized): a world whose candidates are a
 // sample of pi_ref gives the prompt's candidates, any other world `pool` fresh draws
@@ -114,7 +110,7 @@ std::vector<std::vector<PromptStats>> pool_estimates(const BestOfNConfig& opt, c
       PromptStats& s = stats[g][p];
       for (int c = 0; c < value_columns; ++c) s.moments[c] = moments(g, c);
       CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, 1000 + g);
-      sample_pair_agreement(sp.data(), sg.data(), cumulative[g], pairs_per_prompt(ctx), rng, s);
+      sample_pair_agreement(sp.data(), sg.data(), cumulative[g], accuracy_pairs_per_prompt(ctx), rng, s);
     }
   }
   return stats;
@@ -160,7 +156,7 @@ std::vector<std::vector<PromptStats>> exact_distribution(const BestOfNConfig& op
       s.entropy = entropy;
       s.ess = 1.0 / sum_sq;
       CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, 1000 + g);
-      sample_pair_agreement(sp.data(), sg.data(), cumulative, pairs_per_prompt(ctx), rng, s);
+      sample_pair_agreement(sp.data(), sg.data(), cumulative, accuracy_pairs_per_prompt(ctx), rng, s);
     }
   }
   return stats;

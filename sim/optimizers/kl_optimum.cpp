@@ -20,10 +20,6 @@ namespace {
 
 constexpr double min_beta = 1e-6, max_beta = 1e6;
 
-int pairs_per_prompt(const OptimizerContext& ctx) {
-  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts() - 1) / ctx.world.prompts();
-}
-
 TiltInput tilt_input(const ResponseTable& t) {
   TiltInput in{&t.log_ref, &t.values[v_proxy], {}};
   for (int c = 0; c < value_columns; ++c) in.values.emplace_back(&t.values[c]);
@@ -94,7 +90,7 @@ std::vector<std::vector<PromptStats>> tilt_table(const ResponseTable& t, Diverge
       s.entropy = ctx.candidates ? r.at(p, b, tilt_entropy) : not_applicable;
       CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, 2000 + b);
       sample_pair_agreement(t.values[v_proxy].row(p).data(), t.values[v_gold].row(p).data(),
-                            tilt_cumulative(t, p, d, betas[b]), pairs_per_prompt(ctx), rng, s);
+                            tilt_cumulative(t, p, d, betas[b]), accuracy_pairs_per_prompt(ctx), rng, s);
     }
   return stats;
 }
@@ -145,7 +141,7 @@ std::vector<std::vector<PromptStats>> tilted_gaussian(const KlOptimumConfig& opt
       s.kl = (a.array().square() * s2.array()).sum() / (2.0 * betas[b] * betas[b]);
       s.ess = M;
       CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, 2000 + b);
-      sample_pair_agreement(proxy.data(), r.gold.data(), uniform, pairs_per_prompt(ctx), rng, s);
+      sample_pair_agreement(proxy.data(), r.gold.data(), uniform, accuracy_pairs_per_prompt(ctx), rng, s);
     }
   return stats;
 }

@@ -53,6 +53,11 @@ struct OptimizerContext {
   const LazyProxy* validation = nullptr;
 };
 
+// eval.accuracy_pairs spread over the prompts (rounded up): the pairs rm_accuracy_policy samples per prompt
+inline int accuracy_pairs_per_prompt(const OptimizerContext& ctx) {
+  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts() - 1) / ctx.world.prompts();
+}
+
 // fill one row of a table's value columns from scored responses (win from reference_gold when given)
 void fill_value_row(const Eigen::VectorXf& proxy, const Eigen::VectorXf& gold, const Eigen::VectorXf& win,
                     ResponseTable& table, Eigen::Index row);

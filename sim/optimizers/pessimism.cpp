@@ -33,7 +33,7 @@ double empirical_lambda(std::vector<double> rewards, double beta) {
 }
 
 void add_output_distribution(const std::vector<double>& q, const std::vector<double>& r, double r_max, double lambda,
-                             double beta, int N, double weight, std::vector<double>& out) {
+                             int N, double weight, std::vector<double>& out) {
   const int K = static_cast<int>(q.size());
   std::vector<double> accept(K);
   double a = 0.0;
@@ -45,10 +45,6 @@ void add_output_distribution(const std::vector<double>& q, const std::vector<dou
 }  // namespace pessimism_detail
 
 namespace {
-
-int pairs_per_prompt(const OptimizerContext& ctx) {
-  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts() - 1) / ctx.world.prompts();
-}
 
 std::vector<std::vector<PromptStats>> estimates(const PessimismConfig& opt, const OptimizerContext& ctx) {
   const ResponseTable& t = *ctx.candidates;
@@ -79,7 +75,7 @@ std::vector<std::vector<PromptStats>> estimates(const PessimismConfig& opt, cons
         CounterRng rng(ctx.seed, Stream::pessimism_pools, p, static_cast<std::uint32_t>(g * opt.draws + m));
         for (int i = 0; i < N; ++i) drawn[i] = r[sample(rng.uniform())];
         const double lambda = pessimism_detail::empirical_lambda(drawn, opt.beta);
-        pessimism_detail::add_output_distribution(q, r, r_max, lambda, opt.beta, N, 1.0 / opt.draws, policy);
+        pessimism_detail::add_output_distribution(q, r, r_max, lambda, N, 1.0 / opt.draws, policy);
       }
       PromptStats& s = stats[g][p];
       s.kl = s.entropy = 0.0;
@@ -104,7 +100,7 @@ std::vector<std::vector<PromptStats>> estimates(const PessimismConfig& opt, cons
         gold[k] = t.values[v_gold](p, k);
       }
       CounterRng pairs(ctx.seed, Stream::accuracy_pairs, p, 4000 + g);
-      sample_pair_agreement(proxy.data(), gold.data(), cumulative, pairs_per_prompt(ctx), pairs, s);
+      sample_pair_agreement(proxy.data(), gold.data(), cumulative, accuracy_pairs_per_prompt(ctx), pairs, s);
     }
   }
   return stats;

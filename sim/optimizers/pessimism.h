@@ -25,9 +25,10 @@ double empirical_lambda(std::vector<double> rewards, double beta);
 // the sampler's output distribution over K candidates (pi_ref q, proxy r, largest proxy r_max) given lambda: N
 // fresh draws, each accepted with probability w / M, w = max(0, (r - lambda) / beta), M = (r_max - lambda) / beta,
 // the first accepted returned, else one more pi_ref draw: P(k) = q_k [a_k (1 - (1 - a)^N) / a + (1 - a)^N],
-// a_k = w_k / M, a = sum_k q_k a_k; added, times `weight`, to out
+// a_k = w_k / M = max(0, r - lambda) / (r_max - lambda) (beta cancels), a = sum_k q_k a_k; added, times `weight`,
+// to out
 void add_output_distribution(const std::vector<double>& q, const std::vector<double>& r, double r_max, double lambda,
-                             double beta, int N, double weight, std::vector<double>& out);
+                             int N, double weight, std::vector<double>& out);
 
 }  // namespace pessimism_detail
 

@@ -20,10 +20,6 @@ namespace goodhart {
 
 namespace {
 
-int pairs_per_prompt(const OptimizerContext& ctx) {
-  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts() - 1) / ctx.world.prompts();
-}
-
 constexpr std::uint32_t accuracy_offset = 3000000;  // accuracy_pairs b keys: best_of_n 1000+, kl_optimum 2000+
 
 PromptStats categorical_stats(const Policy& policy, const OptimizerContext& ctx, int p, int step) {
@@ -48,7 +44,7 @@ PromptStats categorical_stats(const Policy& policy, const OptimizerContext& ctx,
   std::partial_sum(pi.begin(), pi.end(), cumulative.begin());
   CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, accuracy_offset + static_cast<std::uint32_t>(step));
   sample_pair_agreement(t.values[v_proxy].row(p).data(), t.values[v_gold].row(p).data(), cumulative,
-                        pairs_per_prompt(ctx), rng, s);
+                        accuracy_pairs_per_prompt(ctx), rng, s);
   return s;
 }
 
@@ -71,7 +67,7 @@ PromptStats gaussian_stats(const OptimizerContext& ctx, int samples, int p, int 
   std::vector<double> uniform(M);
   for (int i = 0; i < M; ++i) uniform[i] = (i + 1.0) / M;
   CounterRng rng(ctx.seed, Stream::accuracy_pairs, p, accuracy_offset + static_cast<std::uint32_t>(step));
-  sample_pair_agreement(proxy.data(), r.gold.data(), uniform, pairs_per_prompt(ctx), rng, s);
+  sample_pair_agreement(proxy.data(), r.gold.data(), uniform, accuracy_pairs_per_prompt(ctx), rng, s);
   return s;
 }
 

@@ -126,10 +126,6 @@ void pool_weights(const float* proxy, int N, int n, double temperature, int part
 
 namespace {
 
-int pairs_per_prompt(const OptimizerContext& ctx) {
-  return (ctx.config.eval.accuracy_pairs + ctx.world.prompts() - 1) / ctx.world.prompts();
-}
-
 // one prompt's responses: a world's candidates with pi_ref's probabilities, or a pool (a scored world's responses,
 // or fresh draws) with uniform ones
 struct Prompt {
@@ -205,7 +201,7 @@ std::vector<std::vector<PromptStats>> estimates(const SoftBestOfNConfig& opt, co
       std::partial_sum(weights.begin(), weights.end(), cumulative.begin());
       for (double& x : cumulative) x /= cumulative.back();
       CounterRng pairs(ctx.seed, Stream::accuracy_pairs, p, 3000 + g);
-      sample_pair_agreement(r.values[v_proxy].data(), r.values[v_gold].data(), cumulative, pairs_per_prompt(ctx),
+      sample_pair_agreement(r.values[v_proxy].data(), r.values[v_gold].data(), cumulative, accuracy_pairs_per_prompt(ctx),
                             pairs, s);
     }
   }

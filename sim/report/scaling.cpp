@@ -2,6 +2,7 @@
 // Contract: see scaling.h.
 #include "sim/report/scaling.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -28,16 +29,14 @@ bool least_squares(const std::vector<std::vector<double>>& x, const std::vector<
     for (Eigen::Index j = 1; j < p; ++j) X(i, j) = x[j - 1][i];
     Y(i) = y[i];
   }
-  const Eigen::MatrixXd gram = X.transpose() * X;
-  const Eigen::LDLT<Eigen::MatrixXd> ldlt(gram);
   // singular: a regressor constant over the rows, or two regressors collinear
   const Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(X);
-  if (qr.rank() < p || ldlt.info() != Eigen::Success) return false;
+  if (qr.rank() < p) return false;
   const Eigen::VectorXd b = qr.solve(Y);
   const Eigen::VectorXd residual = Y - X * b;
   const double rss = residual.squaredNorm(), tss = (Y.array() - Y.mean()).square().sum();
   r2 = tss > 0 ? 1.0 - rss / tss : std::nan("");
-  const Eigen::MatrixXd inverse = ldlt.solve(Eigen::MatrixXd::Identity(p, p));
+  const Eigen::MatrixXd inverse = (X.transpose() * X).inverse();  // full rank, p <= 3
   const double s2 = n > p ? rss / static_cast<double>(n - p) : std::nan("");
   beta.assign(b.data(), b.data() + p);
   se.resize(p);
@@ -95,10 +94,8 @@ std::vector<ScalingSlope> scaling_slopes(const fs::path& dir) {
       pairs.push_back(std::log10(swept_number(*c, "preferences.n_pairs")));
     }
     for (const auto& [label, values] : {std::pair{"log10_parameters", params}, std::pair{"log10_pairs", pairs}}) {
-      std::set<double> distinct;
-      for (double v : values)
-        if (std::isfinite(v)) distinct.insert(v);
-      if (distinct.size() >= 2 && distinct.size() == std::set<double>(values.begin(), values.end()).size()) {
+      const bool finite = std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); });
+      if (finite && std::set<double>(values.begin(), values.end()).size() >= 2) {
         names.push_back(label);
         columns.push_back(values);
       }
