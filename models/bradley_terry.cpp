@@ -1,4 +1,4 @@
-// bradley_terry.cpp — Bradley-Terry loss, backpropagation through the Mlp, Adam and L-BFGS (LBFGS++) fitting.
+// bradley_terry.cpp — the Bradley-Terry loss and gradient; fitting a loss over pairs by Adam or L-BFGS (LBFGS++).
 // Contract: see bradley_terry.h.
 #include "models/bradley_terry.h"
 
@@ -13,41 +13,9 @@
 
 namespace goodhart {
 
-namespace {
-
-// forward pass keeping each layer's output (rows = examples)
-std::vector<Eigen::MatrixXd> forward(const Mlp& f, const Eigen::MatrixXd& x) {
-  std::vector<Eigen::MatrixXd> outs{x};
-  for (int l = 0; l < f.layers(); ++l) {
-    Eigen::MatrixXd z = outs.back() * f.weights[l];
-    z.rowwise() += f.biases[l].transpose();
-    if (l + 1 < f.layers()) activate(f.activation, z.array());
-    outs.push_back(std::move(z));
-  }
-  return outs;
-}
-
-// accumulate d(sum_i g_i f(x_i)) / d theta into grad, layer by layer in pack order
-void backward(const Mlp& f, const std::vector<Eigen::MatrixXd>& outs, Eigen::MatrixXd delta, Eigen::VectorXd& grad) {
-  std::vector<int> offsets(f.layers() + 1, 0);
-  for (int l = 0; l < f.layers(); ++l)
-    offsets[l + 1] = offsets[l] + static_cast<int>(f.weights[l].size() + f.biases[l].size());
-  for (int l = f.layers() - 1; l >= 0; --l) {
-    const Eigen::MatrixXd dw = outs[l].transpose() * delta;
-    const Eigen::VectorXd db = delta.colwise().sum().transpose();
-    grad.segment(offsets[l], dw.size()) += Eigen::Map<const Eigen::VectorXd>(dw.data(), dw.size());
-    grad.segment(offsets[l] + dw.size(), db.size()) += db;
-    if (l > 0)
-      delta = ((delta * f.weights[l].transpose()).array() *
-               activation_derivative(f.activation, outs[l].array())).matrix();
-  }
-}
-
-}  // namespace
-
 double bradley_terry_loss(const Mlp& f, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
                           const Eigen::VectorXd& label, double l2, Eigen::VectorXd* gradient) {
-  const auto outs_a = forward(f, xa), outs_b = forward(f, xb);
+  const auto outs_a = mlp_forward(f, xa), outs_b = mlp_forward(f, xb);
   const Eigen::ArrayXd margin = (outs_a.back() - outs_b.back()).col(0).array();
   const double n = static_cast<double>(label.size());
   // softplus(m) - y m, stable for large |m|
@@ -58,8 +26,8 @@ double bradley_terry_loss(const Mlp& f, const Eigen::MatrixXd& xa, const Eigen::
   gradient->setZero(parameter_count(f));
   const Eigen::ArrayXd sigma = 1.0 / (1.0 + (-margin).exp());
   const Eigen::MatrixXd g = ((sigma - label.array()) / n).matrix();
-  backward(f, outs_a, g, *gradient);
-  backward(f, outs_b, -g, *gradient);
+  mlp_backward(f, outs_a, g, *gradient);
+  mlp_backward(f, outs_b, -g, *gradient);
   // l2 on weights only
   Mlp decay = f;
   for (auto& b : decay.biases) b.setZero();
@@ -69,11 +37,10 @@ double bradley_terry_loss(const Mlp& f, const Eigen::MatrixXd& xa, const Eigen::
 
 namespace {
 
-void fit_adam(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
-              const Eigen::VectorXd& label, std::uint64_t seed, Mlp& f) {
+void fit_adam(const ProxyConfig& cfg, Eigen::Index n, const PairLoss& pair_loss, std::uint64_t seed, Mlp& f) {
   const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
   Eigen::VectorXd theta = pack_parameters(f), m = Eigen::VectorXd::Zero(theta.size()), v = m, grad;
-  const Eigen::Index n = label.size(), batch = std::min<Eigen::Index>(cfg.batch_size, n);
+  const Eigen::Index batch = std::min<Eigen::Index>(cfg.batch_size, n);
   std::vector<Eigen::Index> order(n);
   long step = 0;
   for (int epoch = 0; epoch < cfg.epochs; ++epoch) {
@@ -85,7 +52,7 @@ void fit_adam(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::Ma
     for (Eigen::Index start = 0; start < n; start += batch) {
       const Eigen::Index rows = std::min(batch, n - start);
       const std::vector<Eigen::Index> idx(order.begin() + start, order.begin() + start + rows);
-      bradley_terry_loss(f, xa(idx, Eigen::all), xb(idx, Eigen::all), label(idx), cfg.l2, &grad);
+      pair_loss(f, &idx, &grad);
       ++step;
       m = b1 * m + (1 - b1) * grad;
       v = b2 * v + (1 - b2) * grad.cwiseProduct(grad);
@@ -101,8 +68,7 @@ void fit_adam(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::Ma
 // small or a direction that no longer descends, as a ReLU kink or a stale curvature pair can cause), the fit
 // starts again from the best point with an empty curvature memory, at most twice, and only while a pass improves;
 // a pass that ends normally gives the solver's own final point, and a failure before any step down is an error
-void fit_lbfgs(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
-               const Eigen::VectorXd& label, Mlp& f) {
+void fit_lbfgs(const ProxyConfig& cfg, const PairLoss& pair_loss, Mlp& f) {
   LBFGSpp::LBFGSParam<double> param;
   param.max_iterations = 10 * cfg.epochs;
   param.epsilon = 1e-8;
@@ -111,7 +77,7 @@ void fit_lbfgs(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::M
   double best_loss = std::numeric_limits<double>::infinity();
   auto objective = [&](const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
     unpack_parameters(theta, work);
-    const double loss = bradley_terry_loss(work, xa, xb, label, cfg.l2, &grad);
+    const double loss = pair_loss(work, nullptr, &grad);
     if (loss < best_loss) {  // a NaN loss is never the best
       best_loss = loss;
       best = theta;
@@ -140,12 +106,19 @@ void fit_lbfgs(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::M
 
 }  // namespace
 
+void fit_pairs(const ProxyConfig& cfg, Eigen::Index n, const PairLoss& loss, std::uint64_t seed, Mlp& f) {
+  if (cfg.optimizer == "lbfgs")
+    fit_lbfgs(cfg, loss, f);
+  else
+    fit_adam(cfg, n, loss, seed, f);
+}
+
 void fit_bradley_terry(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
                        const Eigen::VectorXd& label, std::uint64_t seed, Mlp& f) {
-  if (cfg.optimizer == "lbfgs")
-    fit_lbfgs(cfg, xa, xb, label, f);
-  else
-    fit_adam(cfg, xa, xb, label, seed, f);
+  fit_pairs(cfg, label.size(), [&](const Mlp& g, const std::vector<Eigen::Index>* rows, Eigen::VectorXd* grad) {
+    if (!rows) return bradley_terry_loss(g, xa, xb, label, cfg.l2, grad);
+    return bradley_terry_loss(g, xa(*rows, Eigen::all), xb(*rows, Eigen::all), label(*rows), cfg.l2, grad);
+  }, seed, f);
 }
 
 }  // namespace goodhart

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 #include <Eigen/Dense>
 
@@ -17,7 +19,15 @@ namespace goodhart {
 double bradley_terry_loss(const Mlp& f, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
                           const Eigen::VectorXd& label, double l2, Eigen::VectorXd* gradient);
 
-// fit f (already initialized) in place
+// a loss over some rows of the pairs (nullptr: every row) and its gradient with respect to pack_parameters(f)
+using PairLoss =
+    std::function<double(const Mlp& f, const std::vector<Eigen::Index>* rows, Eigen::VectorXd* gradient)>;
+
+// fit f (already initialized) in place to a loss over n pairs by cfg.optimizer: adam on minibatches of rows (a
+// fresh permutation per epoch from seed), lbfgs on every row
+void fit_pairs(const ProxyConfig& cfg, Eigen::Index n, const PairLoss& loss, std::uint64_t seed, Mlp& f);
+
+// fit f (already initialized) in place to the Bradley-Terry loss
 void fit_bradley_terry(const ProxyConfig& cfg, const Eigen::MatrixXd& xa, const Eigen::MatrixXd& xb,
                        const Eigen::VectorXd& label, std::uint64_t seed, Mlp& f);
 

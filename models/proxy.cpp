@@ -6,6 +6,7 @@
 
 #include "models/bradley_terry.h"
 #include "models/noise.h"
+#include "models/odin.h"
 #include "models/preferences.h"
 
 namespace goodhart {
@@ -92,25 +93,33 @@ double accuracy(const Proxy& p, const PreferencePairs& pairs, Backend b) {
   return correct / static_cast<double>(pairs.size());
 }
 
-// mean and variance under pi_ref of a proxy (or of the gold, when gold_only): exact over candidates or Monte Carlo
-void reference_moments(const Proxy& p, bool gold_only, const World& world, const Gold& gold, Backend b,
-                       std::uint64_t seed, int samples, double& mean, double& var) {
-  Responses r;
+// pi_ref responses and their weights: every candidate with its pi_ref probability (over uniform prompts), or
+// `samples` Monte Carlo draws of equal weight
+void reference_sample(const Proxy& p, const World& world, const Gold& gold, Backend b, std::uint64_t seed,
+                      int samples, Responses& r, Eigen::VectorXd& w) {
   const Candidates* c = world.candidates();
   if (c)
     all_candidates(world, gold, p.needs(), b, seed, r);
   else
     draw_reference_responses(world, gold, p.needs(), b, seed, World::any_prompt, stream_id(Stream::standardize), 0,
                              0, samples, r);
+  w = Eigen::VectorXd::Constant(r.size(), 1.0 / static_cast<double>(r.size()));
+  if (c)
+    for (int q = 0; q < world.prompts(); ++q)
+      for (int k = 0; k < c->count; ++k) w(q * c->count + k) = std::exp(c->log_ref(q, k)) / world.prompts();
+}
+
+// mean and variance under pi_ref of a proxy (or of the gold, when gold_only): exact over candidates or Monte Carlo
+void reference_moments(const Proxy& p, bool gold_only, const World& world, const Gold& gold, Backend b,
+                       std::uint64_t seed, int samples, double& mean, double& var) {
+  Responses r;
+  Eigen::VectorXd w;
+  reference_sample(p, world, gold, b, seed, samples, r, w);
   Eigen::VectorXf f(r.size());
   if (gold_only)
     f = r.gold;
   else
     p.score(b, r, f);
-  Eigen::VectorXd w = Eigen::VectorXd::Constant(r.size(), 1.0 / static_cast<double>(r.size()));
-  if (c)
-    for (int q = 0; q < world.prompts(); ++q)
-      for (int k = 0; k < c->count; ++k) w(q * c->count + k) = std::exp(c->log_ref(q, k)) / world.prompts();
   const Eigen::VectorXd fd = f.cast<double>();
   mean = w.dot(fd);
   var = w.dot(fd.cwiseProduct(fd)) - mean * mean;
@@ -143,6 +152,28 @@ void standardize_members(Proxy& p, const EvalConfig& eval, const World& world, c
 }
 
 }  // namespace
+
+double reference_correlation(const Proxy& p, int feature, const EvalConfig& eval, const World& world,
+                             const Gold& gold, Backend backend, std::uint64_t seed) {
+  Eigen::VectorXd a;
+  double c = 0.0;
+  const GaussianReference* ref = world.gaussian();
+  if (ref && p.linear_in_features(world.dim(), a, c)) {
+    const Eigen::ArrayXd spread = a.array() * ref->scale.array();
+    const double sd = std::sqrt(spread.square().sum());
+    return sd > 0.0 ? spread(feature) / sd : std::numeric_limits<double>::quiet_NaN();
+  }
+  Responses r;
+  Eigen::VectorXd w;
+  reference_sample(p, world, gold, backend, seed, eval.standardize_samples, r, w);
+  Eigen::VectorXf f(r.size());
+  p.score(backend, r, f);
+  const Eigen::ArrayXd v = f.cast<double>().array(), b = r.x.col(feature).cast<double>().array();
+  const Eigen::ArrayXd vc = v - (w.array() * v).sum(), bc = b - (w.array() * b).sum();
+  const double svv = (w.array() * vc.square()).sum(), sbb = (w.array() * bc.square()).sum();
+  return svv > 0.0 && sbb > 0.0 ? (w.array() * vc * bc).sum() / std::sqrt(svv * sbb)
+                                : std::numeric_limits<double>::quiet_NaN();
+}
 
 std::vector<Eigen::Index> member_pair_rows(Eigen::Index shared, Eigen::Index own, int member) {
   std::vector<Eigen::Index> rows(static_cast<std::size_t>(shared + own));
@@ -219,6 +250,12 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
   const PreferencePairs train = make_preference_pairs(prefs, world, gold, p.needs(), backend, seed, shared + k * own,
                                                       fit_pairs, fit_labels);
   const Eigen::MatrixXd xa = as_double(proxy_inputs(p, train.a)), xb = as_double(proxy_inputs(p, train.b));
+  // odin: the bias feature's values, which its bias head takes up (whether or not the proxy sees the feature)
+  Eigen::VectorXd bias_a, bias_b;
+  if (cfg.disentangle == "odin") {
+    bias_a = train.a.x.col(cfg.bias_feature).cast<double>();
+    bias_b = train.b.x.col(cfg.bias_feature).cast<double>();
+  }
   const Activation activation = parse_activation(cfg.activation);
   // each member: its own initialization (or one shared draw) and batch order; with bootstrap, its own resample
   for (int m = 0; m < k; ++m) {
@@ -234,7 +271,10 @@ Proxy make_proxy(const ProxyConfig& cfg, const PreferenceConfig& prefs, const Ev
       const Eigen::Index n = static_cast<Eigen::Index>(data.size());
       for (auto& r : rows) r = data[std::min<Eigen::Index>(n - 1, static_cast<Eigen::Index>(rng.uniform() * n))];
     }
-    if (own == 0 && !(k > 1 && cfg.ensemble_method == "bootstrap"))
+    if (cfg.disentangle == "odin")
+      f = fit_odin(cfg, xa(rows, Eigen::all), xb(rows, Eigen::all), train.label(rows), bias_a(rows), bias_b(rows),
+                   member_seed, f, init);
+    else if (own == 0 && !(k > 1 && cfg.ensemble_method == "bootstrap"))
       fit_bradley_terry(cfg, xa, xb, train.label, member_seed, f);  // every pair, in order: no copy
     else
       fit_bradley_terry(cfg, xa(rows, Eigen::all), xb(rows, Eigen::all), train.label(rows), member_seed, f);

@@ -1,6 +1,7 @@
 // proxy.h — the reward model the optimizer sees: `learned` (Bradley-Terry on preference pairs, linear or MLP,
-// maybe missing features or with a spurious one), `noisy` (gold + scale * error, the analytic family) or `scored`
-// (columns of a scored world's file: several make an ensemble, aggregated as a learned one's members).
+// maybe missing features or with a spurious one, maybe the quality head of an ODIN pair of heads), `noisy`
+// (gold + scale * error, the analytic family) or `scored` (columns of a scored world's file: several make an
+// ensemble, aggregated as a learned one's members).
 // Contract: make_proxy depends on the run seed (data, initialization, errors) and is standardized to mean 0,
 // variance 1 under pi_ref where that variance exists (infinite-variance errors: centered only, see noise.h).
 #pragma once
@@ -51,6 +52,12 @@ RowMatrixXf proxy_inputs(const Proxy& p, const Responses& r);
 // held-out pairs, so the two proxies' estimation errors are independent.
 enum class ProxyData { training, heldout };
 inline constexpr int validation_member_offset = 1 << 14;
+
+// the Pearson correlation under pi_ref between the proxy and feature x[feature] (a length's, for
+// proxy_bias_correlation): closed form for a linear proxy under a gaussian pi_ref, exact over candidates, else over
+// eval.standardize_samples Monte Carlo responses (the standardization's draws); NaN when either side is constant
+double reference_correlation(const Proxy& p, int feature, const EvalConfig& eval, const World& world,
+                             const Gold& gold, Backend backend, std::uint64_t seed);
 
 // the rows of the training pairs member `member` fits: the `shared` first, then its own `own` (rows shared +
 // member * own onwards)

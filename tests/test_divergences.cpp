@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sim/backend/ops.h"
+#include "sim/engine/run.h"
 #include "sim/optimizers/kl_optimum.h"
 #include "tests/test_helpers.h"
 
@@ -200,6 +201,33 @@ TEST_CASE("kl_optimum divergence: at equal KL, chi2 and chi2_kl put less mass on
                mixed = top_mass_at_kl(Divergence::chi2_kl);
   CHECK(chi2 < kl);
   CHECK(mixed < kl);
+}
+
+TEST_CASE("kl_optimum divergence: kl_budget finds the beta whose optimum has that KL, for every divergence") {
+  // the categorical world (exact sums) and the gaussian one (a pool per prompt, a learned proxy)
+  const std::string worlds[] = {"world: {type: categorical, dim: 4, prompts: 3, candidates: 32, seed: 1}\n",
+                                "world: {type: gaussian, dim: 4, prompts: 3}\n"};
+  for (const std::string& world : worlds)
+    for (const char* divergence : {"kl", "chi2", "chi2_kl"}) {
+      const auto specs = expand_sweep_text("schema_version: 1\nname: b\ndescription: t\nseed: 2\n" + world +
+                                               "gold: {type: linear}\npreferences: {n_pairs: 200}\n"
+                                               "proxy: {type: learned, optimizer: lbfgs}\n"
+                                               "optimizer: {type: kl_optimum, samples: 512, divergence: " +
+                                               divergence + ", kl_budget: [0.05, 0.5, 2]}\n",
+                                           "b.yaml");
+      const PointResult r = run_point(specs.at(0), Backend::cpu);
+      REQUIRE(r.rows.size() == 3);
+      const double budgets[] = {0.05, 0.5, 2.0};
+      for (std::size_t b = 0; b < 3; ++b) {
+        CAPTURE(world);
+        CAPTURE(divergence);
+        CAPTURE(b);
+        CHECK(r.rows[b].param_name == "kl_budget");
+        CHECK(r.rows[b].param == budgets[b]);
+        CHECK(r.rows[b].kl == doctest::Approx(budgets[b]).epsilon(1e-4));
+        if (b > 0) CHECK(r.rows[b].beta < r.rows[b - 1].beta);  // more KL, less regularization
+      }
+    }
 }
 
 }  // namespace goodhart

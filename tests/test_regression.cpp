@@ -16,7 +16,10 @@
 // backend ops policy_pass / policy_slots: the training log-probabilities now take float feature products on the
 // CPU, as policy_gradient's always did (measured: at most 1.6e-9 relative in any cell; no other optimizer or
 // scenario changed by a bit). catastrophic_kwa (Kwa et al.'s own settings), and later beyond_kl and chipo_dpo,
-// were added after d3a3036: their files were recorded when each was added, by the same Release build of this suite. The recorded outputs hold on any x86-64 machine
+// were added after d3a3036: their files were recorded when each was added, by the same Release build of this suite.
+// runs.csv gained two last columns after the recording, proxy_parameters and proxy_bias_correlation: a script
+// appended them to every recorded runs.csv from a run of this suite's build, after checking that every other cell
+// was unchanged. The recorded outputs hold on any x86-64 machine
 // because the core library pins the cache sizes Eigen blocks its products for (sim/numeric/eigen_blocking.cpp):
 // before, an AMD EPYC's own sizes changed the last bits of every learned or gaussian-world scenario.
 #include <doctest/doctest.h>

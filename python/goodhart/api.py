@@ -148,7 +148,8 @@ def compare(results_dirs, out=None, kl_budgets=(0.5, 1, 2, 4)):
 
     Writes ``out`` (default: the first folder)/leaderboard.csv and .json and returns the leaderboard table:
     one row per variant with peak gold, sqrt(KL) at the peak, gold at each KL budget, the drop from the peak,
-    Gao fits and RM accuracy. Draw it with ``goodhart.plot.leaderboard(out)``.
+    Gao fits, RM accuracy and the proxy's correlation with the bias feature (a length-biased world). Draw it
+    with ``goodhart.plot.leaderboard(out)``.
     """
     core = _core()
     if isinstance(results_dirs, (str, os.PathLike)):

@@ -220,6 +220,29 @@ def test_scaling_writes_the_slopes_of_the_command_line_and_draws_them(tiny_resul
     assert png.is_file() and png.with_suffix(".svg").is_file()
 
 
+def test_an_odin_proxy_loses_the_bias_and_compare_shows_it(tmp_path):
+    # labellers who reward feature 3 ("length"); the plain proxy leans on it, odin's quality head does not
+    scenario = {
+        "schema_version": 1, "name": "odin_py", "description": "plain against odin", "seed": 0,
+        "world": {"type": "gaussian", "dim": 4, "prompts": 8},
+        "gold": {"type": "linear", "weights": [1, 1, 1, 0]},
+        "preferences": {"n_pairs": 1000, "bias_feature": 3, "bias_weight": 1.0},
+        "proxy": {"type": "learned", "optimizer": "lbfgs", "bias_feature": 3},
+        "optimizer": {"type": "best_of_n", "pool": 1024, "n": [1, 16, 256, 1024]},
+        "sweep": {"method": "grid", "parameters": {"proxy.disentangle": {"values": ["none", "odin"]}}},
+    }
+    goodhart.run(scenario, out=tmp_path / "odin")
+    runs = goodhart.load(tmp_path / "odin", "runs").set_index("proxy.disentangle")
+    # the plain proxy's share on length is about 1/sqrt(2) (a linear proxy: the closed form under pi_ref)
+    assert runs.loc["none", "proxy_bias_correlation"] == pytest.approx(math.sqrt(0.5), abs=0.06)
+    assert abs(runs.loc["odin", "proxy_bias_correlation"]) < 0.03
+    assert runs.loc["odin", "rm_accuracy_ref"] > runs.loc["none", "rm_accuracy_ref"] + 0.1
+    assert runs.loc["odin", "final_gold"] > runs.loc["none", "final_gold"]
+    board = goodhart.compare([tmp_path / "odin"], out=tmp_path / "board").set_index("variant")
+    assert board.loc["proxy.disentangle=odin", "proxy_bias_correlation"] == pytest.approx(
+        runs.loc["odin", "proxy_bias_correlation"], rel=1e-12)
+
+
 def test_load_rejects_what_is_not_a_results_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="metrics.csv"):
         goodhart.load(tmp_path)

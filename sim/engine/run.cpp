@@ -201,6 +201,14 @@ PointResult run_point(const RunSpec& spec, Backend backend) {
                              world.candidates() ? &candidates : nullptr, &validation};
   result.rm_heldout_accuracy = proxy.heldout_accuracy;
   if (cfg.proxy.type == "learned") result.proxy_parameters = parameter_count(proxy.members.at(0));
+  // the labellers' bias feature, else the one an odin proxy was told of
+  const int bias_feature = cfg.preferences.bias_feature >= 0 ? cfg.preferences.bias_feature
+                           : cfg.proxy.type == "learned"     ? cfg.proxy.bias_feature
+                                                             : -1;
+  if (bias_feature >= 0)
+    result.proxy_bias_correlation = in_stage(spec, "evaluating the proxy under pi_ref", {"eval", "proxy"}, [&] {
+      return reference_correlation(proxy, bias_feature, cfg.eval, world, gold, backend, cfg.seed);
+    });
   // the optimizers, in scenario order
   for (std::size_t j = 0; j < cfg.optimizers.size(); ++j) {
     const OptimizerConfig& opt = cfg.optimizers[j];

@@ -20,6 +20,7 @@ struct PointResult {
   double rm_heldout_accuracy = not_applicable;  // learned proxy vs held-out labels
   double rm_accuracy_ref = not_applicable;      // proxy vs gold order on fresh pi_ref pairs
   double proxy_parameters = not_applicable;     // a learned proxy's trainable parameters (one member's)
+  double proxy_bias_correlation = not_applicable;  // corr under pi_ref of the proxy with the bias feature
   double seconds = 0.0;
 };
 

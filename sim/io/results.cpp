@@ -19,7 +19,8 @@ const char* const metric_columns[] = {"param_name", "param", "beta", "kl", "sqrt
 const char* const run_columns[] = {"rm_heldout_accuracy", "rm_accuracy_ref", "peak_gold", "peak_sqrt_kl",
                                    "final_gold", "bon_alpha", "bon_beta", "bon_r2", "bon_peak_sqrt_kl",
                                    "bon_peak_gold", "rl_alpha", "rl_beta", "rl_r2", "rl_peak_sqrt_kl",
-                                   "rl_peak_gold", "beta", "proxy_parameters"};
+                                   "rl_peak_gold", "beta", "proxy_parameters",
+                                   "proxy_bias_correlation"};
 
 std::vector<std::string> header(const std::vector<std::string>& columns, std::span<const char* const> tail) {
   std::vector<std::string> h = {"point_id", "curve_id", "seed", "optimizer"};
@@ -104,7 +105,8 @@ RenderedPoint render_point(const RunSpec& spec, const PointResult& result, const
     std::vector<std::string> cells = point_cells(spec, curve.id, curve.optimizer, columns);
     for (double v : {result.rm_heldout_accuracy, result.rm_accuracy_ref, peak.gold, peak.sqrt_kl, gold[last],
                      bon.alpha, bon.beta, bon.r2, bon.peak_sqrt_kl, bon.peak_gold, rl.alpha, rl.beta, rl.r2,
-                     rl.peak_sqrt_kl, rl.peak_gold, curve.beta, result.proxy_parameters})
+                     rl.peak_sqrt_kl, rl.peak_gold, curve.beta, result.proxy_parameters,
+                     result.proxy_bias_correlation})
       cells.push_back(format_double(v));
     runs.push_back(std::move(cells));
   }

@@ -12,13 +12,7 @@
 
 #include <cmath>
 
-#ifndef GOODHART_HD
-#if defined(__CUDACC__)
-#define GOODHART_HD __host__ __device__
-#else
-#define GOODHART_HD
-#endif
-#endif
+#include "sim/numeric/host_device.h"
 
 namespace goodhart {
 

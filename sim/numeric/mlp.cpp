@@ -1,4 +1,5 @@
-// mlp.cpp — construction, standardization, packing and the double reference evaluation of Mlp rewards.
+// mlp.cpp — construction, standardization, packing, the double reference evaluation of Mlp rewards, and the batch
+// forward and backward passes that fitting uses.
 // Contract: pure functions of their inputs; random weights come only from the CounterRng passed in.
 #include "sim/numeric/mlp.h"
 
@@ -87,6 +88,8 @@ void unpack_parameters(const Eigen::VectorXd& theta, Mlp& f) {
   }
 }
 
+namespace {
+
 void activate(Activation a, Eigen::Ref<Eigen::ArrayXXd> z) {
   if (a == Activation::tanh)
     z = z.tanh();
@@ -94,9 +97,39 @@ void activate(Activation a, Eigen::Ref<Eigen::ArrayXXd> z) {
     z = z.max(0.0);
 }
 
+// the activation's derivative given its value
 Eigen::ArrayXXd activation_derivative(Activation a, const Eigen::ArrayXXd& activated) {
   if (a == Activation::tanh) return 1.0 - activated.square();
   return (activated > 0.0).cast<double>();
+}
+
+}  // namespace
+
+std::vector<Eigen::MatrixXd> mlp_forward(const Mlp& f, const Eigen::MatrixXd& x) {
+  std::vector<Eigen::MatrixXd> outs{x};
+  for (int l = 0; l < f.layers(); ++l) {
+    Eigen::MatrixXd z = outs.back() * f.weights[l];
+    z.rowwise() += f.biases[l].transpose();
+    if (l + 1 < f.layers()) activate(f.activation, z.array());
+    outs.push_back(std::move(z));
+  }
+  return outs;
+}
+
+void mlp_backward(const Mlp& f, const std::vector<Eigen::MatrixXd>& outs, Eigen::MatrixXd delta,
+                  Eigen::VectorXd& grad) {
+  std::vector<int> offsets(f.layers() + 1, 0);
+  for (int l = 0; l < f.layers(); ++l)
+    offsets[l + 1] = offsets[l] + static_cast<int>(f.weights[l].size() + f.biases[l].size());
+  for (int l = f.layers() - 1; l >= 0; --l) {
+    const Eigen::MatrixXd dw = outs[l].transpose() * delta;
+    const Eigen::VectorXd db = delta.colwise().sum().transpose();
+    grad.segment(offsets[l], dw.size()) += Eigen::Map<const Eigen::VectorXd>(dw.data(), dw.size());
+    grad.segment(offsets[l] + dw.size(), db.size()) += db;
+    if (l > 0)
+      delta = ((delta * f.weights[l].transpose()).array() *
+               activation_derivative(f.activation, outs[l].array())).matrix();
+  }
 }
 
 }  // namespace goodhart

@@ -1,6 +1,7 @@
 // mlp.h — a small fully connected network with a scalar output: the shape of linear and MLP rewards.
 // Contract: layer l maps in_l -> out_l as x W_l + b_l; hidden layers apply `activation`, the last is linear and
-// has one output. No hidden layers is a linear reward. Parameters are double; scoring backends may use float.
+// has one output (a network fitted with several heads, as ODIN's, is split into one-output networks before it
+// scores). No hidden layers is a linear reward. Parameters are double; scoring backends may use float.
 #pragma once
 
 #include <string>
@@ -44,8 +45,12 @@ int parameter_count(const Mlp& f);
 Eigen::VectorXd pack_parameters(const Mlp& f);
 void unpack_parameters(const Eigen::VectorXd& theta, Mlp& f);
 
-// apply the activation to a double array in place, and its derivative given the activated value
-void activate(Activation a, Eigen::Ref<Eigen::ArrayXXd> z);
-Eigen::ArrayXXd activation_derivative(Activation a, const Eigen::ArrayXXd& activated);
+// a batch forward pass in double (rows = examples), keeping every layer's output: outs[0] = x, outs.back() the
+// outputs (one column per output: a network may have several while it is trained, as ODIN's two heads)
+std::vector<Eigen::MatrixXd> mlp_forward(const Mlp& f, const Eigen::MatrixXd& x);
+
+// backpropagation: grad += d(sum_i sum_k delta(i, k) out_k(x_i)) / d pack_parameters(f), from mlp_forward's outs
+void mlp_backward(const Mlp& f, const std::vector<Eigen::MatrixXd>& outs, Eigen::MatrixXd delta,
+                  Eigen::VectorXd& grad);
 
 }  // namespace goodhart

@@ -201,25 +201,7 @@ void resolve(BestOfNConfig& c, const std::vector<std::string>& given) {
 
 // n: at least one, increasing, within the pool (a scored world's: its responses per prompt)
 void validate(const BestOfNConfig& c, const Scenario& s, const Check& k, const std::string& path) {
-  const std::string key = path + ".n";
-  if (c.n.empty()) k.fail(key, "at least one n");
-  const WorldAbilities world = world_abilities(s.world);
-  for (std::size_t i = 0; i < c.n.size(); ++i) {
-    const std::string loc = Check::element(key, i);
-    if (world.sampled && c.n[i] > world.candidates)
-      k.fail(key,
-             "each n <= the responses per prompt of the score file (" + std::to_string(world.candidates) +
-                 "), got " + std::to_string(c.n[i]),
-             loc);
-    if (c.n[i] > c.pool)
-      k.fail(key,
-             "each n <= pool (" + std::to_string(c.pool) + "), got " + std::to_string(c.n[i]) +
-                 ", larger than the pool",
-             loc);
-    if (i > 0 && c.n[i] <= c.n[i - 1])
-      k.fail(key, "strictly increasing values, got " + std::to_string(c.n[i]) + " after " + std::to_string(c.n[i - 1]),
-             loc);
-  }
+  check_n_grid(c.n, c.pool, s, k, path);
 }
 
 // a world with candidates: a pass over them; otherwise a pool per prompt, drawn and scored across threads

@@ -128,12 +128,7 @@ void validate(const PessimismConfig& c, const Scenario& s, const Check& k, const
   if (world.candidates == 0 || world.sampled)
     k.fail(path + ".type", "a world whose candidates are pi_ref's support (world.type categorical): "
                            "inference_time_pessimism's output distribution is summed over them");
-  const std::string key = path + ".n";
-  if (c.n.empty()) k.fail(key, "at least one N");
-  for (std::size_t i = 1; i < c.n.size(); ++i)
-    if (c.n[i] <= c.n[i - 1])
-      k.fail(key, "strictly increasing values, got " + std::to_string(c.n[i]) + " after " + std::to_string(c.n[i - 1]),
-             Check::element(key, i));
+  check_n_grid(c.n, 0, s, k, path);
 }
 
 // per prompt, N and draw: N draws and a pass over the candidates

@@ -31,6 +31,10 @@ struct OptimizerType {
 void register_optimizer_type(ConfigType config, OptimizerType type);
 const OptimizerType& optimizer_type(const std::string& name);
 
+// the n grid of a sampling optimizer (key `path`.n): at least one value, strictly increasing, each at most `pool`
+// when pool > 0 and, in a world read from a score file, at most its responses per prompt
+void check_n_grid(const std::vector<int>& n, int pool, const Scenario& s, const Check& k, const std::string& path);
+
 // registers optimizer `name` with struct Config: one static object in the optimizer's file
 //   const OptimizerRegistration<BestOfNConfig> registered("best_of_n", doc, table, validate, run, cost);
 template <class Config>

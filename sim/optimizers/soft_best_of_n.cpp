@@ -230,20 +230,8 @@ void resolve(SoftBestOfNConfig& c, const std::vector<std::string>& given) {
 }
 
 void validate(const SoftBestOfNConfig& c, const Scenario& s, const Check& k, const std::string& path) {
-  const std::string key = path + ".n";
-  if (c.n.empty()) k.fail(key, "at least one n");
-  const WorldAbilities world = world_abilities(s.world);
-  for (std::size_t i = 0; i < c.n.size(); ++i) {
-    const std::string loc = Check::element(key, i);
-    if (world.sampled && c.n[i] > world.candidates)
-      k.fail(key, "each n <= the responses per prompt of the score file (" + std::to_string(world.candidates) +
-                      "), got " + std::to_string(c.n[i]), loc);
-    if (world.candidates == 0 && c.n[i] > c.pool)
-      k.fail(key, "each n <= pool (" + std::to_string(c.pool) + "), got " + std::to_string(c.n[i]), loc);
-    if (i > 0 && c.n[i] <= c.n[i - 1])
-      k.fail(key, "strictly increasing values, got " + std::to_string(c.n[i]) + " after " + std::to_string(c.n[i - 1]),
-             loc);
-  }
+  // the pool bounds n only where responses are drawn (a world with candidates sums over all of them)
+  check_n_grid(c.n, world_abilities(s.world).candidates == 0 ? c.pool : 0, s, k, path);
 }
 
 // per prompt and n: the integral's grid over every candidate, or the partitions of the pool

@@ -144,6 +144,8 @@ ResultsFolder read_curves(const fs::path& dir, const std::vector<double>& budget
     c.rl.beta = cell_number(runs.cell(r, "rl_beta"));
     c.rl.r2 = cell_number(runs.cell(r, "rl_r2"));
     if (runs.column("proxy_parameters") >= 0) c.proxy_parameters = cell_number(runs.cell(r, "proxy_parameters"));
+    if (runs.column("proxy_bias_correlation") >= 0)
+      c.proxy_bias_correlation = cell_number(runs.cell(r, "proxy_bias_correlation"));
   }
   return folder;
 }

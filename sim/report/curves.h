@@ -32,6 +32,7 @@ struct Curve {
   GaoFit bon, rl;
   double rm_heldout_accuracy = nan, rm_accuracy_ref = nan;  // NaN for dpo: it fits no proxy of its own to use
   double proxy_parameters = nan;  // a learned proxy's trainable parameters (runs.csv; NaN in older folders)
+  double proxy_bias_correlation = nan;  // corr under pi_ref of the proxy with the bias feature (runs.csv)
 };
 
 struct ResultsFolder {

@@ -127,6 +127,7 @@ Leaderboard build_leaderboard(const std::vector<fs::path>& dirs, const std::vect
       row.rl_r2 = mean_of(collect([](const Curve& c) { return c.rl.r2; }));
       row.rm_heldout_accuracy = mean_of(collect([](const Curve& c) { return c.rm_heldout_accuracy; }));
       row.rm_accuracy_ref = mean_of(collect([](const Curve& c) { return c.rm_accuracy_ref; }));
+      row.proxy_bias_correlation = mean_of(collect([](const Curve& c) { return c.proxy_bias_correlation; }));
       v_heldout.push_back(row.rm_heldout_accuracy);
       v_ref.push_back(row.rm_accuracy_ref);
       v_peak.push_back(row.peak_sqrt_kl.mean);

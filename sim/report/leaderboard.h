@@ -39,6 +39,7 @@ struct LeaderboardRow {
   static constexpr double nan = std::numeric_limits<double>::quiet_NaN();
   double bon_alpha = nan, bon_beta = nan, bon_r2 = nan, rl_alpha = nan, rl_beta = nan, rl_r2 = nan;
   double rm_heldout_accuracy = nan, rm_accuracy_ref = nan;
+  double proxy_bias_correlation = nan;  // mean over the curves: how much of the proxy is the bias feature
   std::string label(bool with_folder) const;  // "folder/optimizer key=value ..."
 };
 

@@ -54,7 +54,8 @@ std::string leaderboard_csv(const Leaderboard& board) {
     t.header.push_back(budget_name(b) + "_se");
   }
   for (const char* c : {"final_gold", "final_gold_se", "drop", "drop_se", "bon_alpha", "bon_beta", "bon_r2",
-                        "rl_alpha", "rl_beta", "rl_r2", "rm_heldout_accuracy", "rm_accuracy_ref"})
+                        "rl_alpha", "rl_beta", "rl_r2", "rm_heldout_accuracy", "rm_accuracy_ref",
+                        "proxy_bias_correlation"})
     t.header.push_back(c);
   for (std::size_t i = 0; i < board.rows.size(); ++i) {
     const LeaderboardRow& r = board.rows[i];
@@ -70,7 +71,7 @@ std::string leaderboard_csv(const Leaderboard& board) {
     est(r.final_gold);
     est(r.drop);
     for (double v : {r.bon_alpha, r.bon_beta, r.bon_r2, r.rl_alpha, r.rl_beta, r.rl_r2, r.rm_heldout_accuracy,
-                     r.rm_accuracy_ref})
+                     r.rm_accuracy_ref, r.proxy_bias_correlation})
       cells.push_back(format_double(v));
     t.rows.push_back(std::move(cells));
   }
@@ -102,7 +103,8 @@ nlohmann::ordered_json leaderboard_json(const Leaderboard& board) {
                     {"rl", {{"alpha", number_json(r.rl_alpha)}, {"beta", number_json(r.rl_beta)},
                             {"r2", number_json(r.rl_r2)}}},
                     {"rm_heldout_accuracy", number_json(r.rm_heldout_accuracy)},
-                    {"rm_accuracy_ref", number_json(r.rm_accuracy_ref)}});
+                    {"rm_accuracy_ref", number_json(r.rm_accuracy_ref)},
+                    {"proxy_bias_correlation", number_json(r.proxy_bias_correlation)}});
   }
   json correlations = json::array();
   for (const Correlation& c : board.correlations) {
@@ -129,6 +131,10 @@ void print_leaderboard(const Leaderboard& board, std::ostream& out) {
   std::vector<std::string> head = {"#", "variant", "seeds", "peak gold", "sqrt(KL)@peak"};
   for (double b : board.kl_budgets) head.push_back("gold@KL=" + format_double(b));
   for (const char* h : {"final gold", "drop", "bon a/b", "rm acc"}) head.push_back(h);
+  // the proxy's correlation with the bias feature, where some variant has one (a length-biased world)
+  const bool bias = std::any_of(board.rows.begin(), board.rows.end(),
+                                [](const LeaderboardRow& r) { return std::isfinite(r.proxy_bias_correlation); });
+  if (bias) head.push_back("bias corr");
   std::vector<std::vector<std::string>> cells;
   for (std::size_t i = 0; i < board.rows.size(); ++i) {
     const LeaderboardRow& r = board.rows[i];
@@ -139,6 +145,7 @@ void print_leaderboard(const Leaderboard& board, std::ostream& out) {
     c.push_back(with_se(r.drop));
     c.push_back(fixed(r.bon_alpha, 2) + "/" + fixed(r.bon_beta, 2));
     c.push_back(fixed(std::isnan(r.rm_heldout_accuracy) ? r.rm_accuracy_ref : r.rm_heldout_accuracy));
+    if (bias) c.push_back(fixed(r.proxy_bias_correlation));
     cells.push_back(std::move(c));
   }
   std::vector<std::size_t> w(head.size());
@@ -159,6 +166,7 @@ void print_leaderboard(const Leaderboard& board, std::ostream& out) {
   line(head);
   for (const auto& c : cells) line(c);
   out << "rm acc: rm_heldout_accuracy (rm_accuracy_ref where empty); ± one standard error across seeds\n";
+  if (bias) out << "bias corr: the proxy's correlation with the bias feature under pi_ref (proxy_bias_correlation)\n";
   // the rank correlations with enough data
   bool title = false;
   for (const Correlation& c : board.correlations) {

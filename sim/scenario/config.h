@@ -99,6 +99,10 @@ struct ProxyConfig {
   std::string aggregate = "mean";      // mean | min (worst-case optimization, WCO) | uwo (mean - uwo_lambda *
                                        // variance) | weights (learned: average the members' weights, WARM)
   double uwo_lambda = 1.0;             // uwo: weight of the members' population variance
+  std::string disentangle = "none";    // learned: none | odin (a quality and a bias head; the quality head is kept)
+  int bias_feature = -1;               // learned: the feature odin's bias head takes up; -1: none
+  double odin_correlation_weight = 1.0;    // odin: weight of rho(q, b)^2 - rho(l, b)^2
+  double odin_orthogonality_weight = 1.0;  // odin: weight of (w_q . w_l)^2
   NoiseConfig noise;                   // noisy: the error term
   std::vector<std::string> columns = {"proxy"};  // scored: the score file's proxy columns (several: an ensemble)
   bool standardize = true;             // rescale to mean 0, variance 1 under pi_ref (where the variance exists)

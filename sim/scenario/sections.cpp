@@ -257,6 +257,23 @@ void register_proxies(std::vector<ConfigType>& out) {
                    within(0.0, 1.0, "a number in [0, 1]")),
           aggregate(true),
           uwo_lambda(),
+          field<X>("disentangle", &X::disentangle,
+                   "odin (in the spirit of Chen et al. 2024): the network gets a second linear head beside its "
+                   "output, both fitted to the pairs through their sum q + l, with "
+                   "odin_correlation_weight * (rho(q, b)^2 - rho(l, b)^2) + odin_orthogonality_weight * "
+                   "(w_q . w_l)^2 added to the loss (rho: Pearson correlation with the bias feature b over the "
+                   "responses fitted; w: the heads' weights); only the quality head q is kept, so the optimizer "
+                   "sees quality without the bias. none: one head",
+                   one_of({"none", "odin"})),
+          field<X>("bias_feature", &X::bias_feature,
+                   "the feature odin's bias head takes up (the modeller's guess at the labellers' bias, as length "
+                   "is; it need not be preferences.bias_feature, nor visible to the proxy). Also the feature of "
+                   "runs.csv's proxy_bias_correlation when preferences.bias_feature is -1")
+              .allowed("-1 (none) or [0, dim); odin needs one"),
+          field<X>("odin_correlation_weight", &X::odin_correlation_weight,
+                   "odin: weight of rho(q, b)^2 - rho(l, b)^2", non_negative()),
+          field<X>("odin_orthogonality_weight", &X::odin_orthogonality_weight,
+                   "odin: weight of (w_q . w_l)^2", non_negative()),
       }});
   learned.validate = [](const void* c, const Scenario& s, const Check& k, const std::string& path) {
     // features: distinct indices into the world's features
@@ -272,6 +289,12 @@ void register_proxies(std::vector<ConfigType>& out) {
       if (!seen.insert(f).second)
         k.fail(key, "distinct indices, got " + std::to_string(f) + " twice", Check::element(key, i));
     }
+    if (p.bias_feature < -1 || p.bias_feature >= dim)
+      k.fail(path + ".bias_feature", "-1 (none) or an index in [0, " + std::to_string(dim) + ") (world.dim), got " +
+                                         std::to_string(p.bias_feature));
+    else if (p.disentangle == "odin" && p.bias_feature < 0)
+      k.fail(path + ".bias_feature", "an index in [0, " + std::to_string(dim) +
+                                         ") (world.dim): disentangle odin fits a head to that feature, got -1");
   };
   out.push_back(std::move(learned));
 
