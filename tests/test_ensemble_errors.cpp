@@ -28,12 +28,8 @@ Scenario scenario(const std::string& proxy) {
                             "t.yaml");
 }
 
-struct Fitted {
-  Scenario s;
-  std::unique_ptr<const World> world = make_world(s.world);
-  Gold gold = make_gold(s.gold, *world, s.eval.standardize_samples);
-  Proxy proxy = make_proxy(s.proxy, s.preferences, s.eval, *world, gold, true, Backend::cpu, s.seed);
-  explicit Fitted(const std::string& p) : s(scenario(p)) {}
+struct Fitted : test::FittedProxy {
+  explicit Fitted(const std::string& p) : test::FittedProxy(scenario(p)) {}
 };
 
 double max_difference(const Mlp& a, const Mlp& b) {

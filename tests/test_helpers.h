@@ -4,9 +4,12 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "models/proxy.h"
+#include "models/worlds/registry.h"
 #include "sim/numeric/philox_hd.h"
 #include "sim/engine/run.h"
 #include "sim/scenario/scenario.h"
@@ -90,6 +93,15 @@ inline std::vector<PointRun> run_scenario(const std::string& relative, const std
     out.push_back({spec, run_point(spec, Backend::cpu)});
   return out;
 }
+
+// a scenario's world, gold and proxy, built as a point builds them (CPU backend, the scenario's seed)
+struct FittedProxy {
+  Scenario s;
+  std::unique_ptr<const World> world = make_world(s.world);
+  Gold gold = make_gold(s.gold, *world, s.eval.standardize_samples);
+  Proxy proxy = make_proxy(s.proxy, s.preferences, s.eval, *world, gold, true, Backend::cpu, s.seed);
+  explicit FittedProxy(Scenario sc) : s(std::move(sc)) {}
+};
 
 // the rows of one optimizer
 inline std::vector<MetricRow> rows_of(const PointResult& r, const std::string& optimizer) {

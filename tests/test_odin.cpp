@@ -33,12 +33,8 @@ Scenario biased(const std::string& proxy, double bias = 1.0) {
                             "t.yaml");
 }
 
-struct Fitted {
-  Scenario s;
-  std::unique_ptr<const World> world = make_world(s.world);
-  Gold gold = make_gold(s.gold, *world, s.eval.standardize_samples);
-  Proxy proxy = make_proxy(s.proxy, s.preferences, s.eval, *world, gold, true, Backend::cpu, s.seed);
-  explicit Fitted(Scenario sc) : s(std::move(sc)) {}
+struct Fitted : test::FittedProxy {
+  explicit Fitted(Scenario sc) : test::FittedProxy(std::move(sc)) {}
   double bias_correlation() const {
     return reference_correlation(proxy, 5, s.eval, *world, gold, Backend::cpu, s.seed);
   }
