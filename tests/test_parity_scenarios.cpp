@@ -23,8 +23,9 @@ namespace fs = std::filesystem;
 
 constexpr double kTolerance = 2e-2;
 // objective_mismatch's small mlp proxies amplify rounding differences by orders of magnitude (measured between
-// two CPU builds: gold 4% apart, one correlation -0.08 against 0.29; see test_regression.cpp)
-const char* const kShapeOnly[] = {"objective_mismatch"};
+// two CPU builds: gold 4% apart, one correlation -0.08 against 0.29; see test_regression.cpp), and so do
+// odin_length's non-convex two-head fits (two CPU builds: an mlp's accuracy 0.611 against 0.625)
+const char* const kShapeOnly[] = {"objective_mismatch", "odin_length"};
 
 bool no_device() { return !cuda_device_available(); }
 

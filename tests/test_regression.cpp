@@ -53,8 +53,11 @@ constexpr bool kExact = false;
 // outside the recording's flags: |a - b| <= kTolerance * max(1, |a|, |b|)
 constexpr double kTolerance = 5e-3;
 // ... and these scenarios' numbers are not compared there: objective_mismatch's small mlp proxies amplify the
-// rounding differences (measured under ASan: gold 4% apart, one proxy-gold correlation -0.08 against 0.29)
-const char* const kShapeOnly[] = {"objective_mismatch"};
+// rounding differences (measured under ASan: gold 4% apart, one proxy-gold correlation -0.08 against 0.29), and
+// so do odin_length's two-head fits, whose penalty rho(l, b)^2 is not convex (measured under ASan: the mlp's
+// rm_accuracy_ref 0.611 against 0.625, a linear quality head's bias correlation 0.0146 against 0.0009 and its
+// RLOO gold 6.87 against 6.81; the scenario's claims hold in both builds)
+const char* const kShapeOnly[] = {"objective_mismatch", "odin_length"};
 
 bool shape_only(const std::string& scenario) {
   return !kExact && std::any_of(std::begin(kShapeOnly), std::end(kShapeOnly),
