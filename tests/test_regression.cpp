@@ -56,7 +56,9 @@ constexpr double kTolerance = 5e-3;
 // rounding differences (measured under ASan: gold 4% apart, one proxy-gold correlation -0.08 against 0.29), and
 // so do odin_length's two-head fits, whose penalty rho(l, b)^2 is not convex (measured under ASan: the mlp's
 // rm_accuracy_ref 0.611 against 0.625, a linear quality head's bias correlation 0.0146 against 0.0009 and its
-// RLOO gold 6.87 against 6.81; the scenario's claims hold in both builds)
+// RLOO gold 6.87 against 6.81; the scenario's claims hold in both builds). In them a fitted peak may also exist in
+// one build only (kFittedPeakColumns: under ASan one odin_length curve's Gao fit turned over at sqrt KL 18.9, far
+// past its data, where the recording's did not turn over at all)
 const char* const kShapeOnly[] = {"objective_mismatch", "odin_length"};
 
 bool shape_only(const std::string& scenario) {
@@ -83,7 +85,7 @@ TEST_CASE("every library scenario at tiny size reproduces the recorded outputs")
     const fs::path out = test::scratch("regression_" + name);
     const auto r = test::cli("run scenarios/tiny/" + name + ".yaml --quiet --out " + out.string());
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    const test::TableCompare how{kIgnored, kExact ? 0.0 : kTolerance, !shape_only(name)};
+    const test::TableCompare how{kIgnored, kExact ? 0.0 : kTolerance, !shape_only(name), test::kFittedPeakColumns};
     for (const char* file : {"metrics.csv", "runs.csv"})
       test::check_tables_agree(source / "tests" / "golden" / name / file, out / file, how);
     ++scenarios;
