@@ -17,9 +17,12 @@
 // CPU, as policy_gradient's always did (measured: at most 1.6e-9 relative in any cell; no other optimizer or
 // scenario changed by a bit). catastrophic_kwa (Kwa et al.'s own settings), and later beyond_kl and chipo_dpo,
 // were added after d3a3036: their files were recorded when each was added, by the same Release build of this suite.
-// runs.csv gained two last columns after the recording, proxy_parameters and proxy_bias_correlation: a script
-// appended them to every recorded runs.csv from a run of this suite's build, after checking that every other cell
-// was unchanged. The recorded outputs hold on any x86-64 machine
+// kl_estimator_audit also records kl_audit.csv (`goodhart audit-kl scenarios/tiny/kl_estimator_audit.yaml`): a
+// recorded folder with that file has the audit run and compared too.
+// runs.csv gained last columns after the recording (proxy_parameters and proxy_bias_correlation, then
+// bounds_checked and bounds_violated): a script appended them to every recorded runs.csv from a run of this suite's
+// build, after checking that every other cell was unchanged. Every scenario's runs.csv must also report no
+// violated bound (sim/engine/bounds.h: a violation beyond its tolerance is a bug), in every build. The recorded outputs hold on any x86-64 machine
 // because the core library pins the cache sizes Eigen blocks its products for (sim/numeric/eigen_blocking.cpp):
 // before, an AMD EPYC's own sizes changed the last bits of every learned or gaussian-world scenario.
 #include <doctest/doctest.h>
@@ -77,7 +80,7 @@ TEST_CASE("Eigen's product blocking does not follow the machine's caches") {
 
 TEST_CASE("every library scenario at tiny size reproduces the recorded outputs") {
   const fs::path source = GOODHART_SOURCE_DIR;
-  int scenarios = 0;
+  int scenarios = 0, checked = 0;  // curves with at least one bound that applies
   for (const auto& entry : fs::directory_iterator(source / "scenarios" / "tiny")) {
     const std::string name = entry.path().stem().string();
     CAPTURE(name);
@@ -88,6 +91,18 @@ TEST_CASE("every library scenario at tiny size reproduces the recorded outputs")
     const test::TableCompare how{kIgnored, kExact ? 0.0 : kTolerance, !shape_only(name), test::kFittedPeakColumns};
     for (const char* file : {"metrics.csv", "runs.csv"})
       test::check_tables_agree(source / "tests" / "golden" / name / file, out / file, how);
+    const CsvData runs = read_csv(out / "runs.csv");
+    REQUIRE(runs.column("bounds_violated") >= 0);
+    for (std::size_t r = 0; r < runs.rows.size(); ++r) {
+      CAPTURE(runs.cell(r, "optimizer"));
+      CHECK_MESSAGE(runs.cell(r, "bounds_violated").empty(), "a proven bound is violated: check bounds_checked");
+      checked += !runs.cell(r, "bounds_checked").empty();
+    }
+    if (fs::exists(source / "tests" / "golden" / name / "kl_audit.csv")) {
+      const auto audit = test::cli("audit-kl scenarios/tiny/" + name + ".yaml --quiet --out " + out.string());
+      REQUIRE_MESSAGE(audit.exit_code == 0, audit.err);
+      test::check_tables_agree(source / "tests" / "golden" / name / "kl_audit.csv", out / "kl_audit.csv", how);
+    }
     ++scenarios;
   }
   // every recorded scenario still exists (a removed one would silently drop out of the check)
@@ -95,5 +110,6 @@ TEST_CASE("every library scenario at tiny size reproduces the recorded outputs")
   for (const auto& entry : fs::directory_iterator(source / "tests" / "golden")) recorded += entry.is_directory();
   CHECK(scenarios == recorded);
   CHECK(scenarios >= 13);
+  CHECK(checked >= 60);  // measured: 86 of the library's 154 tiny curves check at least one bound
   MESSAGE(scenarios << " scenarios compared " << std::string(kExact ? "cell for cell" : "within the tolerance"));
 }

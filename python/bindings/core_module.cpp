@@ -26,6 +26,7 @@
 #include "sim/backend/ops.h"
 #include "sim/report/leaderboard.h"
 #include "sim/report/scaling.h"
+#include "sim/engine/kl_audit_run.h"
 #include "sim/stats/fits.h"
 #include "sim/engine/run.h"
 #include "sim/engine/sweep_run.h"
@@ -211,6 +212,17 @@ std::string scaling(const std::string& dir, const std::string& out) {
   return table.str();
 }
 
+// goodhart audit-kl: write out/kl_audit.csv for one point of a scenario file; returns the file's path
+std::string audit_kl(const std::string& path, const std::vector<std::string>& overrides, const std::string& out,
+                     int point, int off_policy_steps) {
+  KlAuditOptions options;
+  options.dir = out;
+  options.point = point;
+  options.off_policy_steps = off_policy_steps;
+  nb::gil_scoped_release released;
+  return run_kl_audit(path, overrides, options).string();
+}
+
 void translate(const std::exception_ptr& p, void*) {
   try {
     std::rethrow_exception(p);
@@ -268,6 +280,9 @@ NB_MODULE(_core, m) {
         "a leaderboard of the optimizer variants of results folders, written to out; returns the table text");
   m.def("scaling", &scaling, nb::arg("dir"), nb::arg("out"),
         "Gao's coefficients regressed on log10 proxy parameters and pairs, written to out/scaling.csv");
+  m.def("audit_kl", &audit_kl, nb::arg("path"), nb::arg("overrides"), nb::arg("out"), nb::arg("point") = -1,
+        nb::arg("off_policy_steps") = 0,
+        "the KL-estimator gradient audit of a point's first policy_gradient optimizer, written to out/kl_audit.csv");
   m.def("tilt", &tilt, nb::arg("log_ref"), nb::arg("proxy"), nb::arg("values"), nb::arg("betas"),
         nb::arg("backend"), "per beta, means over prompts of kl, entropy, ess, E[values...] at the exact optimum");
 }

@@ -178,6 +178,23 @@ def scaling(results_dir, out=None):
     return load(out, "scaling")
 
 
+def audit_kl(scenario, out, overrides=None, point=None, off_policy_steps=None):
+    """The KL-estimator gradient audit of ``goodhart audit-kl`` (docs/kl-estimators.md), returned as a DataFrame.
+
+    The scenario's first policy_gradient optimizer is trained by the exact-gradient trainer; at every evaluation
+    each of k1, k2 and k3, in the reward or in the loss, with the importance ratio or without, on-policy and
+    ``off_policy_steps`` updates behind, gets its exact expected KL gradient against grad KL(pi || pi_ref), its
+    cosine, relative error, variance per sample and the divergence it descends (``descends``). Needs a world with
+    candidates. Writes ``out``/kl_audit.csv.
+    """
+    core = _core()
+    if os.fspath(out) == "":
+        raise ValueError("out: an empty path: name a folder")
+    path = core.audit_kl(os.fspath(_scenario_file(scenario)), _overrides(overrides), os.fspath(out),
+                         -1 if point is None else int(point), 0 if off_policy_steps is None else int(off_policy_steps))
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
 def fit_gao(df):
     """Gao et al.'s fits of every curve of a tidy metrics table, with the same numbers as runs.csv.
 

@@ -3,8 +3,9 @@
 # Contract: pure Python (pandas, matplotlib's object API: no global state, no display needed); reads a tidy
 # metrics table; any table `goodhart run` or `merge` writes plots (any optimizers, sweeps, seeds, dpo betas, single
 # points, empty cells); legends sit below their panel and the figure grows to hold them, so axes keep their size;
-# `python -m goodhart plot DIR` (and `goodhart plot DIR`) writes DIR/goodhart.png and .svg (and the leaderboard
-# and scaling figures where compare and scaling wrote their tables).
+# `python -m goodhart plot DIR` (and `goodhart plot DIR`) writes DIR/goodhart.png and .svg (and the leaderboard,
+# scaling and KL-audit figures where compare, scaling and audit-kl wrote their tables; a folder with only
+# kl_audit.csv gets the audit figure alone).
 """Plot goodhart results.
 
     fig = goodhart.plot.curves(df)            # df: goodhart.run(...) or goodhart.load(dir)
@@ -344,16 +345,28 @@ def scaling(results_dir, out=None):
     return plot_scaling(results_dir, out)
 
 
+def kl_audit(results_dir, out=None):
+    """The KL-estimator audit figure of `goodhart audit-kl` (kl_audit_plot.py); returns the PNG's path."""
+    from .kl_audit_plot import plot_kl_audit
+    return plot_kl_audit(results_dir, out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="goodhart plot", description="Goodhart curves from a results folder.")
-    parser.add_argument("results_dir", help="folder with metrics.csv (and runs.csv, leaderboard.csv)")
+    parser.add_argument("results_dir", help="folder with metrics.csv (and runs.csv, leaderboard.csv, scaling.csv) "
+                                            "or kl_audit.csv")
     parser.add_argument("--out", help="PNG path (an SVG is written beside it); default RESULTS_DIR/goodhart.png")
     parser.add_argument("--panel-by", default="auto",
                         help="'optimizer', a swept key, 'seed', 'none' (one panel) or 'auto' (the default: chosen "
                              "from the table)")
     args = parser.parse_args(argv)
     try:
+        if (Path(args.results_dir) / "kl_audit.csv").is_file() and not (Path(args.results_dir) / "metrics.csv").is_file():
+            print(kl_audit(args.results_dir, args.out))  # an audit-kl folder
+            return 0
         print(plot_results(args.results_dir, args.out, args.panel_by))
+        if (Path(args.results_dir) / "kl_audit.csv").is_file() and not args.out:
+            print(kl_audit(args.results_dir))
         if (Path(args.results_dir) / "leaderboard.csv").is_file() and not args.out:
             print(leaderboard(args.results_dir))
         if (Path(args.results_dir) / "scaling.csv").is_file() and not args.out:

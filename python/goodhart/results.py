@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 
-TABLES = ("metrics", "runs", "leaderboard", "scaling")
+TABLES = ("metrics", "runs", "leaderboard", "scaling", "kl_audit")
 
 
 def load(results_dir, table="metrics"):
     """One table of a results folder as a DataFrame.
 
     ``table`` is "metrics" (one row per observation: the default), "runs" (one row per curve: peaks and Gao
-    fits), "leaderboard" (written by ``goodhart compare``) or "scaling" (written by ``goodhart scaling``). ``df.attrs["manifest"]`` holds manifest.json when
+    fits), "leaderboard" (written by ``goodhart compare``), "scaling" (written by ``goodhart scaling``) or "kl_audit"
+    (written by ``goodhart audit-kl``). ``df.attrs["manifest"]`` holds manifest.json when
     the folder has one, and ``df.attrs["results_dir"]`` the folder.
     """
     if table not in TABLES:
@@ -22,7 +23,8 @@ def load(results_dir, table="metrics"):
     results_dir = Path(results_dir)
     path = results_dir / f"{table}.csv"
     if not path.is_file():
-        hint = {"leaderboard": " (run goodhart compare first)", "scaling": " (run goodhart scaling first)"}.get(table, "")
+        hint = {"leaderboard": " (run goodhart compare first)", "scaling": " (run goodhart scaling first)",
+                "kl_audit": " (run goodhart audit-kl first)"}.get(table, "")
         raise FileNotFoundError(f"{path}: no such file; expected a goodhart results folder{hint}")
     df = pd.read_csv(path, dtype={"point_id": str}, keep_default_na=False, na_values=[""])
     manifest = results_dir / "manifest.json"

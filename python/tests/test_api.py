@@ -273,3 +273,36 @@ def test_ctrl_c_keeps_finished_points_and_resume_finishes(tmp_path):
     assert 0 < kept < 32 and not (out / "metrics.csv").exists()
     df = goodhart.run(TINY, overrides={"sweep": many_seeds}, out=out, resume=True)
     assert df["point_id"].nunique() == 32
+
+
+def test_audit_kl_writes_the_command_lines_table_and_its_closed_forms_hold(tmp_path):
+    scenario = ROOT / "scenarios" / "tiny" / "kl_estimator_audit.yaml"
+    audit = goodhart.audit_kl(scenario, out=tmp_path / "py")
+    run_cli("audit-kl", scenario, "--out", tmp_path / "cli", "--quiet")
+    assert (tmp_path / "py" / "kl_audit.csv").read_bytes() == (tmp_path / "cli" / "kl_audit.csv").read_bytes()
+    moved = audit[audit["step"] > 0]
+    on = moved[moved["off_policy_steps"] == 0].set_index(["step", "estimator", "kl_in", "correction"])["descends"]
+    for step in moved["step"].unique():
+        assert on[(step, "k1", "loss", "none")] == "zero"
+        assert on[(step, "k2", "loss", "none")] == "kl"
+        assert on[(step, "k3", "loss", "none")] == "reverse_kl"
+        assert on[(step, "k1", "reward", "none")] == "kl"
+    # the KL the trainer logs: k1's and k3's expectations under pi are KL itself
+    k3 = moved[(moved["off_policy_steps"] == 0) & (moved["estimator"] == "k3") & (moved["kl_in"] == "reward")]
+    assert np.allclose(k3["kl_estimated"], k3["kl"], rtol=1e-9)
+    # a point out of range and a world without candidates are the command line's errors
+    with pytest.raises(ValueError, match="--point 3"):
+        goodhart.audit_kl(scenario, out=tmp_path / "bad", point=3)
+    with pytest.raises(goodhart.ScenarioError, match="world.type"):
+        goodhart.audit_kl(ROOT / "scenarios" / "tiny" / "gao_rl_pg.yaml", out=tmp_path / "bad", point=0)
+    assert not (tmp_path / "bad").exists()
+    png = goodhart.plot.kl_audit(tmp_path / "py")
+    assert png.is_file() and png.with_suffix(".svg").is_file()
+
+
+def test_runs_report_the_proven_bounds_each_curve_was_checked_against(tiny_results):
+    runs = goodhart.load(tiny_results, "runs")
+    # gao_bon_learned: best-of-n in the gaussian world; a linear proxy is gaussian, so Donsker-Varadhan applies
+    linear = runs[runs["proxy.model"] == "linear"] if "proxy.model" in runs.columns else runs
+    assert (linear["bounds_checked"] == "proxy_subgaussian").all()
+    assert runs["bounds_violated"].isna().all()  # empty: no bound is broken

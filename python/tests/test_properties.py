@@ -613,8 +613,11 @@ def check_numbers(folder, s):
     with open(Path(folder) / "runs.csv", newline="") as f:
         runs = list(csv.DictReader(f))
     for i, row in enumerate(runs, start=2):
+        if row["bounds_violated"]:  # a proven bound broken beyond its tolerance: a bug (sim/engine/bounds.h)
+            problems.append(f"runs.csv:{i}: bounds_violated = {row['bounds_violated']!r} "
+                            f"(checked: {row['bounds_checked']!r})")
         for c, v in row.items():
-            if c in ("point_id", "curve_id", "optimizer") or c in swept or v == "":
+            if c in ("point_id", "curve_id", "optimizer", "bounds_checked", "bounds_violated") or c in swept or v == "":
                 continue
             try:
                 if not math.isfinite(float(v)):

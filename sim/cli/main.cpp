@@ -1,5 +1,5 @@
-// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | scaling | list | plot |
-// keys | export-pools | version
+// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | scaling | audit-kl | list |
+// plot | keys | export-pools | version
 // (DESIGN.md §6).
 // Contract: exit 0 on success, 1 on a runtime failure, 2 on a usage or scenario error (nothing written then),
 // 128 + signal when SIGINT/SIGTERM stopped a run (finished points are kept); progress on stderr only.
@@ -20,6 +20,7 @@
 #include "sim/cli/library.h"
 #include "sim/report/leaderboard.h"
 #include "sim/report/scaling.h"
+#include "sim/engine/kl_audit_run.h"
 #include "sim/engine/plan.h"
 #include "sim/engine/pools.h"
 #include "sim/engine/run.h"
@@ -49,6 +50,7 @@ struct Options {
   std::vector<std::string> merge_dirs;
   std::string kl_budgets = "0.5,1,2,4";
   std::string panel_by;
+  int off_policy_steps = 0;
 };
 
 // the first SIGINT or SIGTERM asks the run to stop after the point in flight; a second one ends it at once
@@ -103,6 +105,18 @@ int cmd_scaling(const Options& o) {
   const fs::path dir = o.merge_dirs.at(0), out = o.out.empty() ? dir : fs::path(o.out);
   scaling_report(dir, out, o.quiet, std::cout);
   if (!o.quiet) std::cerr << "wrote " << (out / "scaling.csv").string() << "\n";
+  return 0;
+}
+
+// the KL-estimator gradient audit of one point (sim/engine/kl_audit_run.h)
+int cmd_audit_kl(const Options& o) {
+  KlAuditOptions options;
+  options.point = o.point;
+  options.off_policy_steps = o.off_policy_steps;
+  const Scenario scenario = load_scenario(o.scenario, o.overrides);
+  options.dir = !o.out.empty() ? fs::path(o.out) : fs::path("results") / (scenario.name + "_kl_audit");
+  const fs::path file = run_kl_audit(o.scenario, o.overrides, options);
+  if (!o.quiet) std::cerr << "wrote " << file.string() << "\n";
   return 0;
 }
 
@@ -295,6 +309,17 @@ int main(int argc, char** argv) {
   scaling->add_option("dirs", o.merge_dirs, "a results folder (metrics.csv, runs.csv)")->required()->expected(1);
   scaling->add_option("--out", o.out, "folder for scaling.csv (default: the results folder)")->check(not_empty);
   scaling->add_flag("--quiet", o.quiet, "no table on stdout");
+  CLI::App* audit = app.add_subcommand(
+      "audit-kl", "the KL estimators' expected gradients (k1/k2/k3, in the reward or the loss, with or without the "
+                  "importance ratio) against the exact gradients, along a policy_gradient trajectory: kl_audit.csv");
+  add_scenario(audit);
+  audit->add_option("--out", o.out, "folder for kl_audit.csv (default: results/<name>_kl_audit)")->check(not_empty);
+  audit->add_option("--point", o.point, "the point to audit (default: the only one)")->check(CLI::NonNegativeNumber);
+  audit->add_option("--off-policy-steps", o.off_policy_steps,
+                    "updates the audited policy is ahead of its samples (default: num_ppo_epochs * "
+                    "num_mini_batches - 1, at least 1)")
+      ->check(CLI::Range(1, 100000));
+  audit->add_flag("--quiet", o.quiet, "nothing on stderr");
   CLI::App* list = app.add_subcommand("list", "the scenario library with one-line descriptions");
   CLI::App* plot = app.add_subcommand("plot", "Goodhart curves (PNG and SVG) of a results folder");
   plot->add_option("results", o.scenario, "results folder (metrics.csv, runs.csv)")->required();
@@ -323,7 +348,7 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
-  if (*run || *validate || *plan || *pools) o.scenario = resolve_scenario_argument(o.scenario);
+  if (*run || *validate || *plan || *pools || *audit) o.scenario = resolve_scenario_argument(o.scenario);
   try {
     if (*run) return cmd_run(o);
     if (*validate) return cmd_validate(o);
@@ -332,6 +357,7 @@ int main(int argc, char** argv) {
     if (*merge) return cmd_merge(o);
     if (*compare) return cmd_compare(o);
     if (*scaling) return cmd_scaling(o);
+    if (*audit) return cmd_audit_kl(o);
     if (*list) return cmd_list();
     if (*plot) return cmd_plot(o);
     if (*keys) return cmd_keys(o);

@@ -28,35 +28,6 @@ std::vector<float> reference_gold(const Scenario& cfg, const World& world, const
   return sorted;
 }
 
-// a world with candidates: every candidate's values; win = P_ref(gold < g) + P_ref(gold = g) / 2 within its prompt
-ResponseTable candidate_table(const World& world, const Gold& gold, const Proxy& proxy, Backend backend,
-                              std::uint64_t seed) {
-  const RowMatrixXd& log_ref = world.candidates()->log_ref;
-  const int P = world.prompts(), K = static_cast<int>(log_ref.cols());
-  Responses r;
-  all_candidates(world, gold, proxy.needs(), backend, seed, r);
-  Eigen::VectorXf f(r.size());
-  proxy.score(backend, r, f);
-  ResponseTable t;
-  t.log_ref = log_ref.cast<float>();
-  for (auto& v : t.values) v.resize(P, K);
-  for (int p = 0; p < P; ++p) {
-    const Eigen::VectorXf fp = f.segment(static_cast<Eigen::Index>(p) * K, K);
-    const Eigen::VectorXf gp = r.gold.segment(static_cast<Eigen::Index>(p) * K, K);
-    Eigen::VectorXf win(K);
-    for (int k = 0; k < K; ++k) {
-      double below = 0.0;
-      for (int l = 0; l < K; ++l) {
-        const double w = std::exp(log_ref(p, l));
-        below += gp(l) < gp(k) ? w : (gp(l) == gp(k) ? 0.5 * w : 0.0);
-      }
-      win(k) = static_cast<float>(below);
-    }
-    fill_value_row(fp, gp, win, t, p);
-  }
-  return t;
-}
-
 // fraction of fresh pi_ref pairs of distinct responses that the proxy orders as the gold does
 double accuracy_on_reference(const Scenario& cfg, const World& world, const Gold& gold, const Proxy& proxy,
                              Backend backend) {
@@ -160,6 +131,35 @@ auto in_stage(const RunSpec& spec, const std::string& stage, const std::vector<s
 
 }  // namespace
 
+// a world with candidates: every candidate's values; win = P_ref(gold < g) + P_ref(gold = g) / 2 within its prompt
+ResponseTable candidate_table(const World& world, const Gold& gold, const Proxy& proxy, Backend backend,
+                              std::uint64_t seed) {
+  const RowMatrixXd& log_ref = world.candidates()->log_ref;
+  const int P = world.prompts(), K = static_cast<int>(log_ref.cols());
+  Responses r;
+  all_candidates(world, gold, proxy.needs(), backend, seed, r);
+  Eigen::VectorXf f(r.size());
+  proxy.score(backend, r, f);
+  ResponseTable t;
+  t.log_ref = log_ref.cast<float>();
+  for (auto& v : t.values) v.resize(P, K);
+  for (int p = 0; p < P; ++p) {
+    const Eigen::VectorXf fp = f.segment(static_cast<Eigen::Index>(p) * K, K);
+    const Eigen::VectorXf gp = r.gold.segment(static_cast<Eigen::Index>(p) * K, K);
+    Eigen::VectorXf win(K);
+    for (int k = 0; k < K; ++k) {
+      double below = 0.0;
+      for (int l = 0; l < K; ++l) {
+        const double w = std::exp(log_ref(p, l));
+        below += gp(l) < gp(k) ? w : (gp(l) == gp(k) ? 0.5 * w : 0.0);
+      }
+      win(k) = static_cast<float>(below);
+    }
+    fill_value_row(fp, gp, win, t, p);
+  }
+  return t;
+}
+
 PointModels build_models(const RunSpec& spec, Backend backend) {
   const Scenario& cfg = spec.config;
   PointModels m;
@@ -209,6 +209,7 @@ PointResult run_point(const RunSpec& spec, Backend backend) {
     result.proxy_bias_correlation = in_stage(spec, "evaluating the proxy under pi_ref", {"eval", "proxy"}, [&] {
       return reference_correlation(proxy, bias_feature, cfg.eval, world, gold, backend, cfg.seed);
     });
+  const BoundChecker bounds(world, gold, proxy, world.candidates() ? &candidates : nullptr);
   // the optimizers, in scenario order
   for (std::size_t j = 0; j < cfg.optimizers.size(); ++j) {
     const OptimizerConfig& opt = cfg.optimizers[j];
@@ -220,6 +221,7 @@ PointResult run_point(const RunSpec& spec, Backend backend) {
     for (MetricRow& row : rows) {
       row.optimizer = opt.name.empty() ? opt.type : opt.name;
       row.rm_accuracy_ref = result.rm_accuracy_ref;
+      result.bounds.push_back(bounds.check(row, opt));
       result.rows.push_back(row);
     }
   }

@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "models/proxy.h"
+#include "sim/engine/bounds.h"
 #include "sim/backend/ops.h"
+#include "sim/optimizers/optimizer.h"
 #include "sim/stats/metrics.h"
 #include "sim/scenario/scenario.h"
 
@@ -21,6 +23,7 @@ struct PointResult {
   double rm_accuracy_ref = not_applicable;      // proxy vs gold order on fresh pi_ref pairs
   double proxy_parameters = not_applicable;     // a learned proxy's trainable parameters (one member's)
   double proxy_bias_correlation = not_applicable;  // corr under pi_ref of the proxy with the bias feature
+  std::vector<BoundCheck> bounds;  // per row: the proven bounds checked and violated (sim/engine/bounds.h)
   double seconds = 0.0;
 };
 
@@ -43,5 +46,10 @@ struct PointModels {
 };
 // throws PointFailed naming the stage that failed
 PointModels build_models(const RunSpec& spec, Backend backend);
+
+// a world with candidates: every candidate's proxy, gold and win values (win = P_ref(gold < g) + P_ref(gold = g) / 2
+// within its prompt), as the optimizers receive them
+ResponseTable candidate_table(const World& world, const Gold& gold, const Proxy& proxy, Backend backend,
+                              std::uint64_t seed);
 
 }  // namespace goodhart

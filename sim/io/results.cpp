@@ -20,7 +20,7 @@ const char* const run_columns[] = {"rm_heldout_accuracy", "rm_accuracy_ref", "pe
                                    "final_gold", "bon_alpha", "bon_beta", "bon_r2", "bon_peak_sqrt_kl",
                                    "bon_peak_gold", "rl_alpha", "rl_beta", "rl_r2", "rl_peak_sqrt_kl",
                                    "rl_peak_gold", "beta", "proxy_parameters",
-                                   "proxy_bias_correlation"};
+                                   "proxy_bias_correlation", "bounds_checked", "bounds_violated"};
 
 std::vector<std::string> header(const std::vector<std::string>& columns, std::span<const char* const> tail) {
   std::vector<std::string> h = {"point_id", "curve_id", "seed", "optimizer"};
@@ -108,6 +108,17 @@ RenderedPoint render_point(const RunSpec& spec, const PointResult& result, const
                      rl.peak_sqrt_kl, rl.peak_gold, curve.beta, result.proxy_parameters,
                      result.proxy_bias_correlation})
       cells.push_back(format_double(v));
+    // the proven bounds over the curve's rows (sim/engine/bounds.h)
+    BoundCheck bounds;
+    for (const MetricRow* row : curve.rows) {
+      const auto i = static_cast<std::size_t>(row - result.rows.data());
+      if (i < result.bounds.size()) {
+        bounds.checked |= result.bounds[i].checked;
+        bounds.violated |= result.bounds[i].violated;
+      }
+    }
+    cells.push_back(bound_names(bounds.checked));
+    cells.push_back(bound_names(bounds.violated));
     runs.push_back(std::move(cells));
   }
   return {body(header(columns, metric_columns), std::move(metrics)),

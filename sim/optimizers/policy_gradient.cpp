@@ -53,6 +53,7 @@
 
 #include "models/policy.h"
 #include "sim/optimizers/adam.h"
+#include "sim/optimizers/kl_estimators.h"
 #include "sim/optimizers/policy_gradient.h"
 #include "sim/optimizers/policy_eval.h"
 #include "sim/optimizers/registry.h"
@@ -63,7 +64,6 @@ namespace goodhart {
 namespace {
 
 enum class Algorithm { reinforce, rloo, ppo, grpo };
-enum class Estimator { k1, k2, k3 };
 
 Algorithm parse_algorithm(const std::string& a) {
   if (a == "reinforce") return Algorithm::reinforce;
@@ -71,32 +71,6 @@ Algorithm parse_algorithm(const std::string& a) {
   if (a == "ppo") return Algorithm::ppo;
   if (a == "grpo") return Algorithm::grpo;
   throw std::invalid_argument("unknown policy_gradient algorithm '" + a + "'");
-}
-
-Estimator parse_estimator(const std::string& e) {
-  if (e == "k1") return Estimator::k1;
-  if (e == "k2") return Estimator::k2;
-  if (e == "k3") return Estimator::k3;
-  throw std::invalid_argument("unknown kl_estimator '" + e + "'");
-}
-
-// the per-sample KL estimate k(lr) and its derivative k'(lr)
-double kl_estimate(Estimator e, double lr) {
-  switch (e) {
-    case Estimator::k1: return lr;
-    case Estimator::k2: return 0.5 * lr * lr;
-    case Estimator::k3: return std::expm1(-lr) + lr;
-  }
-  return lr;
-}
-
-double kl_estimate_derivative(Estimator e, double lr) {
-  switch (e) {
-    case Estimator::k1: return 1.0;
-    case Estimator::k2: return lr;
-    case Estimator::k3: return -std::expm1(-lr);
-  }
-  return 1.0;
 }
 
 // a parallel loop only where a step has enough work (results never depend on it: per-prompt slots either way)
@@ -114,7 +88,7 @@ struct Trainer {
   const OptimizerContext& ctx;
   Policy policy;
   Algorithm algorithm;
-  Estimator estimator;
+  KlEstimator estimator;
   int P, G;
   double kl_coef;
   RewardShaping shaping;
@@ -130,7 +104,7 @@ struct Trainer {
 
   Trainer(const PolicyGradientConfig& o, const OptimizerContext& c)
       : opt(o), ctx(c), policy(c.world, o.policy, o.learn_scale), algorithm(parse_algorithm(o.algorithm)),
-        estimator(parse_estimator(o.kl_estimator)), P(c.world.prompts()), G(o.num_generations), kl_coef(o.kl_coef),
+        estimator(parse_kl_estimator(o.kl_estimator)), P(c.world.prompts()), G(o.num_generations), kl_coef(o.kl_coef),
         shaping(parse_reward_transform(o.reward_transform), o.reference_responses, o.reference_quantile, c,
                 [&o](double r) { return clip(o, r); }) {
     if (o.early_stopping == "heldout_proxy") signal.emplace(c);
