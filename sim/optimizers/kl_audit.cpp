@@ -212,6 +212,7 @@ std::vector<KlAuditRow> audit_kl_at(const PolicyGradientConfig& opt, const World
     row.variance_per_sample = a.variance[c];
     row.descends = descended(a.expected[c], a);
     if (row.descends.empty()) row.cos_kl = row.rel_err_kl = nan;  // against a gradient that is rounding
+    if (row.descends == "zero") row.cos_kl = nan;  // the direction of a zero gradient's rounding: no direction
     rows.push_back(row);
   }
   return rows;

@@ -36,6 +36,7 @@ struct KlAuditRow {
   double grad_kl_norm = 0.0;   // ||grad KL(pi || pi_ref)||
   double expected_grad_norm = 0.0;  // ||E[the configuration's KL gradient]||
   double cos_kl = 0.0, rel_err_kl = 0.0;                // against grad KL(pi || pi_ref); NaN at pi_ref
+                                                        // (cos_kl also where descends is zero)
   double cos_objective = 0.0, rel_err_objective = 0.0;  // the whole update against grad J
   double variance_per_sample = 0.0;  // tr Cov of one sample's KL gradient, mean over prompts
   std::string descends;  // kl | reverse_kl | half_squared_log_ratio | kl_minus_reverse_kl |
