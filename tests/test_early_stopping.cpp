@@ -141,9 +141,9 @@ TEST_CASE("early stopping none: every row as a scenario without the keys, new co
   const std::vector<MetricRow> c = run_rows(dpo + "}\n"), d = run_rows(dpo + ", early_stopping: none}\n");
   REQUIRE(c.size() == d.size());
   for (std::size_t i = 0; i < c.size(); ++i) CHECK(same_row(c[i], d[i]));
-  // the two new columns close metrics.csv
-  const std::string header = metrics_header({});
-  CHECK(header.substr(header.size() - std::string("stopped,validation_proxy\n").size()) == "stopped,validation_proxy\n");
+  // the two columns come just before ensemble_disagreement, the last of metrics.csv
+  const std::string header = metrics_header({}), tail = "stopped,validation_proxy,ensemble_disagreement\n";
+  CHECK(header.substr(header.size() - tail.size()) == tail);
 }
 
 TEST_CASE("early stopping: the validation RM is fitted to the held-out pairs") {
@@ -242,7 +242,7 @@ TEST_CASE("early stopping: a validation RM that cannot be fitted is an error the
   });
   const std::vector<float> ref_gold;
   const OptimizerContext ctx{s, *made_w, g, train, Backend::cpu, s.seed, ref_gold, nullptr, &failing};
-  CHECK_THROWS_WITH_AS(ValidationSignal{ctx}, "the validation fit failed", std::runtime_error);
+  CHECK_THROWS_WITH_AS((TrainingSignals{ctx, "heldout_proxy"}), "the validation fit failed", std::runtime_error);
   // a failed make leaves it unmade: the next get() tries again and reports the same error
   CHECK_THROWS_AS(failing.get(), std::runtime_error);
   CHECK(attempts == 2);

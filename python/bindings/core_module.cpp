@@ -25,6 +25,7 @@
 
 #include "sim/backend/ops.h"
 #include "sim/report/leaderboard.h"
+#include "sim/report/onset.h"
 #include "sim/report/scaling.h"
 #include "sim/engine/kl_audit_run.h"
 #include "sim/stats/fits.h"
@@ -212,6 +213,15 @@ std::string scaling(const std::string& dir, const std::string& out) {
   return table.str();
 }
 
+// goodhart detect: write out/detect.csv, detect_curves.csv, detect_signals.csv from results folders; returns the
+// printed table
+std::string detect(const std::vector<std::string>& dirs, double k, const std::string& out) {
+  const std::vector<std::filesystem::path> folders(dirs.begin(), dirs.end());
+  std::ostringstream table;
+  detect_report(folders, k, out, false, table);
+  return table.str();
+}
+
 // goodhart audit-kl: write out/kl_audit.csv for one point of a scenario file; returns the file's path
 std::string audit_kl(const std::string& path, const std::vector<std::string>& overrides, const std::string& out,
                      int point, int off_policy_steps) {
@@ -280,6 +290,8 @@ NB_MODULE(_core, m) {
         "a leaderboard of the optimizer variants of results folders, written to out; returns the table text");
   m.def("scaling", &scaling, nb::arg("dir"), nb::arg("out"),
         "Gao's coefficients regressed on log10 proxy parameters and pairs, written to out/scaling.csv");
+  m.def("detect", &detect, nb::arg("dirs"), nb::arg("k"), nb::arg("out"),
+        "onset detectors of the training runs of results folders scored against gold, written to out");
   m.def("audit_kl", &audit_kl, nb::arg("path"), nb::arg("overrides"), nb::arg("out"), nb::arg("point") = -1,
         nb::arg("off_policy_steps") = 0,
         "the KL-estimator gradient audit of a point's first policy_gradient optimizer, written to out/kl_audit.csv");

@@ -13,7 +13,7 @@ if "GOMP_SPINCOUNT" not in os.environ and "OMP_WAIT_POLICY" not in os.environ:
     os.environ["GOMP_SPINCOUNT"] = "30000"
 
 from . import plot, scenarios
-from .api import audit_kl, compare, exact_tilt, fit_gao, run, scaling, validate
+from .api import audit_kl, compare, detect, exact_tilt, fit_gao, run, scaling, validate
 from .errors import CoreMissing, RunRefused, ScenarioError
 from .results import load
 
@@ -21,4 +21,4 @@ try:
     __version__ = metadata.version("goodhart-sim")  # CMakeLists.txt's project(VERSION), through pyproject.toml
 except metadata.PackageNotFoundError:  # a source tree on sys.path, not installed
     __version__ = "unknown"
-__all__ = ["scenarios", "run", "load", "validate", "fit_gao", "compare", "scaling", "audit_kl", "exact_tilt", "plot", "ScenarioError", "RunRefused", "CoreMissing"]
+__all__ = ["scenarios", "run", "load", "validate", "fit_gao", "compare", "scaling", "detect", "audit_kl", "exact_tilt", "plot", "ScenarioError", "RunRefused", "CoreMissing"]

@@ -178,6 +178,28 @@ def scaling(results_dir, out=None):
     return load(out, "scaling")
 
 
+def detect(results_dirs, out=None, k=2.0):
+    """Onset detectors of the training runs of results folders, scored against gold, as ``goodhart detect`` does.
+
+    For each policy_gradient or dpo curve the true onset is the first evaluation where gold falls ``k`` standard
+    errors below its running maximum; each signal a practitioner has without gold (kl, kl_growth, kl_acceleration,
+    entropy_drop, ensemble_disagreement, validation_drop, proxy_validation_gap, accuracy_drop) alarms at the first
+    evaluation where it reaches a threshold. Writes ``out`` (default: the first folder)/detect.csv (the ROC: every
+    threshold's detections in time, late ones, misses, false alarms and lead times), detect_curves.csv and
+    detect_signals.csv, and returns the last (per signal: AUC and the best threshold). Draw the ROC with
+    ``goodhart.plot.detect(out)``.
+    """
+    core = _core()
+    if isinstance(results_dirs, (str, os.PathLike)):
+        results_dirs = [results_dirs]
+    dirs = [os.fspath(d) for d in results_dirs]
+    if not dirs:
+        raise ValueError("detect: expected at least one results folder")
+    out = os.fspath(out) if out is not None else dirs[0]
+    core.detect(dirs, float(k), out)
+    return load(out, "detect_signals")
+
+
 def audit_kl(scenario, out, overrides=None, point=None, off_policy_steps=None):
     """The KL-estimator gradient audit of ``goodhart audit-kl`` (docs/kl-estimators.md), returned as a DataFrame.
 

@@ -351,9 +351,15 @@ def kl_audit(results_dir, out=None):
     return plot_kl_audit(results_dir, out)
 
 
+def detect(results_dir, out=None):
+    """The onset-detector figure of `goodhart detect` (detect_plot.py); returns the PNG's path."""
+    from .detect_plot import plot_detect
+    return plot_detect(results_dir, out)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="goodhart plot", description="Goodhart curves from a results folder.")
-    parser.add_argument("results_dir", help="folder with metrics.csv (and runs.csv, leaderboard.csv, scaling.csv) "
+    parser.add_argument("results_dir", help="folder with metrics.csv (and runs.csv, leaderboard.csv, scaling.csv, detect.csv) "
                                             "or kl_audit.csv")
     parser.add_argument("--out", help="PNG path (an SVG is written beside it); default RESULTS_DIR/goodhart.png")
     parser.add_argument("--panel-by", default="auto",
@@ -371,6 +377,8 @@ def main(argv=None):
             print(leaderboard(args.results_dir))
         if (Path(args.results_dir) / "scaling.csv").is_file() and not args.out:
             print(scaling(args.results_dir))
+        if (Path(args.results_dir) / "detect.csv").is_file() and not args.out:
+            print(detect(args.results_dir))
     except (OSError, ValueError, KeyError) as e:
         print(f"error: goodhart plot: {e}", file=sys.stderr)
         return 2

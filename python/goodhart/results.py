@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-TABLES = ("metrics", "runs", "leaderboard", "scaling", "kl_audit")
+TABLES = ("metrics", "runs", "leaderboard", "scaling", "kl_audit", "detect", "detect_curves", "detect_signals")
 
 
 def load(results_dir, table="metrics"):
@@ -24,7 +24,8 @@ def load(results_dir, table="metrics"):
     path = results_dir / f"{table}.csv"
     if not path.is_file():
         hint = {"leaderboard": " (run goodhart compare first)", "scaling": " (run goodhart scaling first)",
-                "kl_audit": " (run goodhart audit-kl first)"}.get(table, "")
+                "kl_audit": " (run goodhart audit-kl first)", "detect": " (run goodhart detect first)",
+                "detect_curves": " (run goodhart detect first)", "detect_signals": " (run goodhart detect first)"}.get(table, "")
         raise FileNotFoundError(f"{path}: no such file; expected a goodhart results folder{hint}")
     df = pd.read_csv(path, dtype={"point_id": str}, keep_default_na=False, na_values=[""])
     manifest = results_dir / "manifest.json"

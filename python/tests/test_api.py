@@ -220,6 +220,36 @@ def test_scaling_writes_the_slopes_of_the_command_line_and_draws_them(tiny_resul
     assert png.is_file() and png.with_suffix(".svg").is_file()
 
 
+def test_detect_writes_the_command_lines_tables_and_draws_the_roc(tmp_path):
+    # a small onset study: RLOO with and without a KL penalty against a noisy mlp ensemble, a validation RM
+    scenario = {
+        "schema_version": 1, "name": "onset_py", "description": "turning and stable runs", "seed": 0,
+        "world": {"type": "categorical", "dim": 6, "prompts": 32, "candidates": 64},
+        "gold": {"type": "concave", "penalty": 0.5},
+        "preferences": {"n_pairs": 200, "label_noise": 0.25, "heldout_pairs": 200},
+        "proxy": {"type": "learned", "model": "mlp", "hidden": [8], "epochs": 5, "ensemble_members": 3},
+        "optimizer": {"type": "policy_gradient", "policy": "tabular", "learning_rate": 0.2, "steps": 60,
+                      "eval_every": 10, "early_stopping": "monitor"},
+        "sweep": {"method": "grid", "parameters": {"optimizer.kl_coef": {"values": [0.0, 1.0]}}},
+    }
+    goodhart.run(scenario, out=tmp_path / "runs")
+    signals = goodhart.detect(tmp_path / "runs", out=tmp_path / "py", k=1.0)
+    run_cli("detect", tmp_path / "runs", "--k", "1", "--out", tmp_path / "cli", "--quiet")
+    for table in ("detect.csv", "detect_curves.csv", "detect_signals.csv"):
+        assert (tmp_path / "py" / table).read_bytes() == (tmp_path / "cli" / table).read_bytes()
+    assert list(signals["signal"]) == ["kl", "kl_growth", "kl_acceleration", "entropy_drop", "ensemble_disagreement",
+                                       "validation_drop", "proxy_validation_gap", "accuracy_drop"]
+    assert (signals["curves"] <= 2).all() and (signals.loc[signals["signal"] == "kl", "curves"] == 2).all()
+    assert (signals["k"] == 1.0).all()
+    metrics = goodhart.load(tmp_path / "runs")
+    assert metrics["ensemble_disagreement"].notna().all() and metrics["validation_proxy"].notna().all()
+    png = goodhart.plot.detect(tmp_path / "py")
+    assert png.is_file() and png.with_suffix(".svg").is_file()
+    with pytest.raises(ValueError, match="--k"):
+        goodhart.detect(tmp_path / "runs", out=tmp_path / "bad", k=-1)
+    assert not (tmp_path / "bad").exists()
+
+
 def test_an_odin_proxy_loses_the_bias_and_compare_shows_it(tmp_path):
     # labellers who reward feature 3 ("length"); the plain proxy leans on it, odin's quality head does not
     scenario = {

@@ -1,5 +1,5 @@
-// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | scaling | audit-kl | list |
-// plot | keys | export-pools | version
+// main.cpp — the `goodhart` command line: run | validate | plan | merge | compare | scaling | detect | audit-kl |
+// list | plot | keys | export-pools | version
 // (DESIGN.md §6).
 // Contract: exit 0 on success, 1 on a runtime failure, 2 on a usage or scenario error (nothing written then),
 // 128 + signal when SIGINT/SIGTERM stopped a run (finished points are kept); progress on stderr only.
@@ -19,6 +19,7 @@
 
 #include "sim/cli/library.h"
 #include "sim/report/leaderboard.h"
+#include "sim/report/onset.h"
 #include "sim/report/scaling.h"
 #include "sim/engine/kl_audit_run.h"
 #include "sim/engine/plan.h"
@@ -51,6 +52,7 @@ struct Options {
   std::string kl_budgets = "0.5,1,2,4";
   std::string panel_by;
   int off_policy_steps = 0;
+  double onset_k = 2.0;
 };
 
 // the first SIGINT or SIGTERM asks the run to stop after the point in flight; a second one ends it at once
@@ -105,6 +107,15 @@ int cmd_scaling(const Options& o) {
   const fs::path dir = o.merge_dirs.at(0), out = o.out.empty() ? dir : fs::path(o.out);
   scaling_report(dir, out, o.quiet, std::cout);
   if (!o.quiet) std::cerr << "wrote " << (out / "scaling.csv").string() << "\n";
+  return 0;
+}
+
+// onset detectors of training runs scored against gold (sim/report/onset.h)
+int cmd_detect(const Options& o) {
+  const std::vector<fs::path> dirs(o.merge_dirs.begin(), o.merge_dirs.end());
+  const fs::path out = o.out.empty() ? dirs.front() : fs::path(o.out);
+  detect_report(dirs, o.onset_k, out, o.quiet, std::cout);
+  if (!o.quiet) std::cerr << "wrote " << (out / "detect_signals.csv").string() << ", detect.csv, detect_curves.csv\n";
   return 0;
 }
 
@@ -309,6 +320,17 @@ int main(int argc, char** argv) {
   scaling->add_option("dirs", o.merge_dirs, "a results folder (metrics.csv, runs.csv)")->required()->expected(1);
   scaling->add_option("--out", o.out, "folder for scaling.csv (default: the results folder)")->check(not_empty);
   scaling->add_flag("--quiet", o.quiet, "no table on stdout");
+  CLI::App* detect = app.add_subcommand(
+      "detect", "onset detectors of training runs (KL, entropy, ensemble disagreement, a validation RM, accuracy on "
+                "policy pairs) scored against gold's turn-over: lead times, false alarms, ROC");
+  detect->add_option("dirs", o.merge_dirs, "results folders (metrics.csv with policy_gradient or dpo runs)")
+      ->required();
+  detect->add_option("--k", o.onset_k, "the onset: gold this many standard errors below its running maximum "
+                                       "(default 2)");
+  detect->add_option("--out", o.out, "folder for detect.csv, detect_curves.csv, detect_signals.csv (default: the "
+                                     "first folder)")
+      ->check(not_empty);
+  detect->add_flag("--quiet", o.quiet, "no table on stdout");
   CLI::App* audit = app.add_subcommand(
       "audit-kl", "the KL estimators' expected gradients (k1/k2/k3, in the reward or the loss, with or without the "
                   "importance ratio) against the exact gradients, along a policy_gradient trajectory: kl_audit.csv");
@@ -358,6 +380,7 @@ int main(int argc, char** argv) {
     if (*compare) return cmd_compare(o);
     if (*scaling) return cmd_scaling(o);
     if (*audit) return cmd_audit_kl(o);
+    if (*detect) return cmd_detect(o);
     if (*list) return cmd_list();
     if (*plot) return cmd_plot(o);
     if (*keys) return cmd_keys(o);

@@ -15,7 +15,8 @@ namespace {
 const char* const metric_columns[] = {"param_name", "param", "beta", "kl", "sqrt_kl", "kl_bound", "proxy_mean",
                                       "proxy_se", "gold_mean", "gold_se", "gold_win_rate", "proxy_gold_corr",
                                       "rm_accuracy_ref", "rm_accuracy_policy", "entropy", "ess",
-                                      "step", "kl_coef", "implicit_accuracy", "stopped", "validation_proxy"};
+                                      "step", "kl_coef", "implicit_accuracy", "stopped", "validation_proxy",
+                                      "ensemble_disagreement"};
 const char* const run_columns[] = {"rm_heldout_accuracy", "rm_accuracy_ref", "peak_gold", "peak_sqrt_kl",
                                    "final_gold", "bon_alpha", "bon_beta", "bon_r2", "bon_peak_sqrt_kl",
                                    "bon_peak_gold", "rl_alpha", "rl_beta", "rl_r2", "rl_peak_sqrt_kl",
@@ -86,7 +87,7 @@ RenderedPoint render_point(const RunSpec& spec, const PointResult& result, const
       for (double v : {m->param, m->beta, m->kl, m->sqrt_kl, m->kl_bound, m->proxy_mean, m->proxy_se, m->gold_mean,
                        m->gold_se, m->gold_win_rate, m->proxy_gold_corr, m->rm_accuracy_ref, m->rm_accuracy_policy,
                        m->entropy, m->ess, m->step, m->kl_coef, m->implicit_accuracy, m->stopped,
-                       m->validation_proxy})
+                       m->validation_proxy, m->ensemble_disagreement})
         cells.push_back(format_double(v));
       metrics.push_back(std::move(cells));
     }

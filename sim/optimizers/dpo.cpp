@@ -10,8 +10,9 @@
 // are none). Rows at step 0, every eval_every steps and at the last step. In a world with candidates each step's
 // log-probabilities and gradient are the backend ops policy_pass and policy_slots on ctx.backend (float feature
 // products on the CPU, as policy_gradient's); sums run in pair order, so rows are identical at any thread count.
-// Early stopping (early_stopping heldout_proxy): each beta's run is stopped on its own, as policy_gradient's (every
-// row gets validation_proxy; once `patience` evaluations have not improved on the best, the run ends at the best
+// Every row gets policy_eval.h's TrainingSignals (validation_proxy with early_stopping heldout_proxy or monitor,
+// ensemble_disagreement with an ensemble proxy). Early stopping (heldout_proxy): each beta's run is stopped on its
+// own, as policy_gradient's (once `patience` evaluations have not improved on the best, the run ends at the best
 // evaluation, its row stopped = 1). The validation RM is fitted to the held-out pairs, which DPO never trains on.
 #include <algorithm>
 #include <cmath>
@@ -244,8 +245,7 @@ std::vector<MetricRow> run_dpo(const DpoConfig& opt, const OptimizerContext& ctx
   // one run per beta, from pi_ref
   const std::vector<double>& betas = opt.beta;
   std::vector<MetricRow> rows;
-  std::optional<ValidationSignal> signal;
-  if (opt.early_stopping == "heldout_proxy") signal.emplace(ctx);
+  const TrainingSignals signals(ctx, opt.early_stopping);
   for (double beta : betas) {
     Policy policy(ctx.world, opt.policy, opt.learn_scale);
     policy.set_theta(Eigen::VectorXd::Zero(policy.parameters()));
@@ -260,9 +260,9 @@ std::vector<MetricRow> run_dpo(const DpoConfig& opt, const OptimizerContext& ctx
       row.beta = beta;
       row.kl_coef = not_applicable;
       row.implicit_accuracy = implicit_accuracy(policy, test_a, test_b, test_label, beta);
-      if (signal) row.validation_proxy = signal->mean(policy, opt.samples);
+      signals.fill(row, policy, opt.samples);
       rows.push_back(std::move(row));
-      return !(signal && early.observe(rows.back().validation_proxy, rows.size() - 1 - first));
+      return !(signals.stops_early() && early.observe(rows.back().validation_proxy, rows.size() - 1 - first));
     });
     early.finish(rows, first);
   }

@@ -78,19 +78,19 @@ const Proxy& validation_proxy(const OptimizerContext& ctx) {
 
 }  // namespace
 
-// the validation RM is fitted here, outside mean()'s parallel loop, so that a fit that fails reaches the caller
-ValidationSignal::ValidationSignal(const OptimizerContext& ctx) : ctx_(ctx), validation_(validation_proxy(ctx)) {
+ResponseSignal::ResponseSignal(const OptimizerContext& ctx, DrawNeeds needs, Score score)
+    : ctx_(ctx), needs_(needs), score_(std::move(score)) {
   if (!ctx.candidates) return;
   const int P = ctx.world.prompts(), K = ctx.world.candidates()->count;
   Responses r;
-  all_candidates(ctx.world, ctx.gold, validation_.needs(), ctx.backend, ctx.seed, r);
+  all_candidates(ctx.world, ctx.gold, needs_, ctx.backend, ctx.seed, r);
   Eigen::VectorXf f(r.size());
-  validation_.score(ctx.backend, r, f);
+  score_(r, f);
   candidate_scores_.resize(P, K);
   for (int p = 0; p < P; ++p) candidate_scores_.row(p) = f.segment(static_cast<Eigen::Index>(p) * K, K).transpose();
 }
 
-double ValidationSignal::mean(const Policy& policy, int samples) const {
+double ResponseSignal::mean(const Policy& policy, int samples) const {
   const OptimizerContext& ctx = ctx_;
   const int P = ctx.world.prompts();
   std::vector<double> slot(static_cast<std::size_t>(P), 0.0);
@@ -108,10 +108,10 @@ double ValidationSignal::mean(const Policy& policy, int samples) const {
       for (Eigen::Index k = 0; k < lp.size(); ++k) s += std::exp(lp(k)) * candidate_scores_(p, k);
     } else {
       Responses r;
-      draw_gaussian_policy_responses(ctx.world, mean, scale, ctx.gold, validation_.needs(), ctx.backend,
-                                     ctx.seed, p, stream_id(Stream::pool), p, 0, samples, r);
+      draw_gaussian_policy_responses(ctx.world, mean, scale, ctx.gold, needs_, ctx.backend, ctx.seed, p,
+                                     stream_id(Stream::pool), p, 0, samples, r);
       Eigen::VectorXf f(samples);
-      validation_.score(ctx.backend, r, f);
+      score_(r, f);
       for (int i = 0; i < samples; ++i) s += static_cast<double>(f(i)) / samples;
     }
     slot[static_cast<std::size_t>(p)] = s;
@@ -119,6 +119,30 @@ double ValidationSignal::mean(const Policy& policy, int samples) const {
   double total = 0.0;
   for (double s : slot) total += s;
   return total / P;
+}
+
+TrainingSignals::TrainingSignals(const OptimizerContext& ctx, const std::string& early_stopping)
+    : stops_early_(early_stopping == "heldout_proxy") {
+  if (early_stopping != "none") {
+    const Proxy& validation = validation_proxy(ctx);
+    validation_.emplace(ctx, validation.needs(),
+                        [&validation, b = ctx.backend](const Responses& r, Eigen::VectorXf& out) {
+                          validation.score(b, r, out);
+                        });
+  }
+  const Proxy& proxy = ctx.proxy;
+  if (!proxy.noisy && proxy.members.size() >= 2)
+    disagreement_.emplace(ctx, proxy.needs(), [&proxy, b = ctx.backend](const Responses& r, Eigen::VectorXf& out) {
+      Eigen::MatrixXf scores;
+      proxy.member_scores(b, r, scores);
+      const Eigen::ArrayXf mean = scores.rowwise().mean().array();
+      out = (scores.array().colwise() - mean).square().rowwise().mean().sqrt().matrix();
+    });
+}
+
+void TrainingSignals::fill(MetricRow& row, const Policy& policy, int samples) const {
+  if (validation_) row.validation_proxy = validation_->mean(policy, samples);
+  if (disagreement_) row.ensemble_disagreement = disagreement_->mean(policy, samples);
 }
 
 bool EarlyStopping::observe(double value, std::size_t row) {

@@ -5,7 +5,10 @@
 // step so a trajectory's noise is shared. Deterministic at any thread count (per-prompt slots, fixed-order sums).
 #pragma once
 
+#include <functional>
 #include <limits>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "models/policy.h"
@@ -16,22 +19,41 @@ namespace goodhart {
 // the row of `policy` (step, kl_coef and optimizer filled by the caller); `samples` draws per prompt (gaussian)
 MetricRow evaluate_policy(const Policy& policy, const OptimizerContext& ctx, int samples, int step);
 
-// early stopping's signal (OptimizerConfig::early_stopping heldout_proxy): the mean under the policy of the
-// validation RM ctx.validation, a proxy of the same config fitted to the held-out pairs. Without gold this is the
-// honest out-of-sample check a researcher has: its estimation errors are independent of the training proxy's, so
-// a policy that exploits the training proxy's errors does not raise it. Categorical world: the exact sum over
-// candidates (their scores computed once here); gaussian world: the mean over the same eval draws as
-// evaluate_policy (identities (pool stream, p, i)). Averaged over prompts in prompt order: deterministic at any
-// thread count.
-class ValidationSignal {
+// the mean under a policy of a per-response score: the exact sum over candidates (every candidate scored once,
+// by the constructor, on the calling thread), or in the gaussian world the mean over the same eval draws as
+// evaluate_policy (identities (pool stream, p, i), drawn with `needs`). Averaged over prompts in prompt order:
+// deterministic at any thread count. `score` is called from parallel loops and must be thread-safe.
+class ResponseSignal {
  public:
-  explicit ValidationSignal(const OptimizerContext& ctx);  // ctx.validation must be set
+  using Score = std::function<void(const Responses&, Eigen::VectorXf&)>;
+  ResponseSignal(const OptimizerContext& ctx, DrawNeeds needs, Score score);
   double mean(const Policy& policy, int samples) const;
 
  private:
   const OptimizerContext& ctx_;
-  const Proxy& validation_;       // fitted by the constructor, on the calling thread
-  RowMatrixXf candidate_scores_;  // categorical world: P x K validation scores
+  DrawNeeds needs_;
+  Score score_;
+  RowMatrixXf candidate_scores_;  // categorical world: P x K scores
+};
+
+// the signals a practitioner has without gold, set on every evaluation row of a training run (policy_gradient,
+// dpo), for early stopping and for `goodhart detect`:
+//   validation_proxy       early_stopping heldout_proxy or monitor: the mean under the policy of the validation RM
+//                          ctx.validation, a proxy of the same config fitted to the held-out pairs. Its estimation
+//                          errors are independent of the training proxy's, so a policy that exploits the training
+//                          proxy's errors does not raise it.
+//   ensemble_disagreement  a proxy of >= 2 members: E_pi[population sd of the members' standardized scores].
+// The validation RM is fitted by the constructor (outside the parallel loops, so a fit that fails reaches the
+// caller).
+class TrainingSignals {
+ public:
+  TrainingSignals(const OptimizerContext& ctx, const std::string& early_stopping);
+  void fill(MetricRow& row, const Policy& policy, int samples) const;
+  bool stops_early() const { return stops_early_; }  // heldout_proxy: training stops on validation_proxy
+
+ private:
+  std::optional<ResponseSignal> validation_, disagreement_;
+  bool stops_early_ = false;
 };
 
 // the stopping rule: observe() each evaluation's signal in row order; it returns true once `patience` evaluations

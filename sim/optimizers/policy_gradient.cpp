@@ -31,10 +31,12 @@
 //               never below 0 (a horizon under 5 batches of samples could otherwise flip its sign).
 //   max_kl      > 0: after each step the exact mean KL is computed; once it reaches max_kl that step is evaluated
 //               and training stops.
-//   early stop  early_stopping heldout_proxy: every row also gets validation_proxy, the mean under the policy of a
-//               validation RM fitted to the held-out pairs (ValidationSignal, policy_eval.h); once `patience`
-//               evaluations in a row have not improved on the best, training stops and the run ends at the best
-//               evaluation (later rows dropped, its row stopped = 1). With none nothing of this runs.
+//   signals     every row gets the TrainingSignals of policy_eval.h: validation_proxy (early_stopping heldout_proxy
+//               or monitor: the mean under the policy of a validation RM fitted to the held-out pairs) and
+//               ensemble_disagreement (an ensemble proxy).
+//   early stop  early_stopping heldout_proxy: once `patience` evaluations in a row have not improved on the best
+//               validation_proxy, training stops and the run ends at the best evaluation (later rows dropped, its
+//               row stopped = 1). monitor never stops; with none no validation RM is fitted.
 //   rows        at step 0, every eval_every steps and at the final step (no duplicate), param_name "step",
 //               param = step = the number of steps taken, kl_coef = the coefficient the step's batch used (the
 //               initial one at step 0); see policy_eval.h for the metrics.
@@ -92,7 +94,7 @@ struct Trainer {
   int P, G;
   double kl_coef;
   RewardShaping shaping;
-  std::optional<ValidationSignal> signal;  // early stopping only
+  TrainingSignals signals;  // validation_proxy, ensemble_disagreement
   EarlyStopping early;
   const bool clipped = algorithm == Algorithm::ppo || algorithm == Algorithm::grpo;
   const int minibatches = clipped ? opt.num_mini_batches : 1, epochs = clipped ? opt.num_ppo_epochs : 1;
@@ -106,8 +108,8 @@ struct Trainer {
       : opt(o), ctx(c), policy(c.world, o.policy, o.learn_scale), algorithm(parse_algorithm(o.algorithm)),
         estimator(parse_kl_estimator(o.kl_estimator)), P(c.world.prompts()), G(o.num_generations), kl_coef(o.kl_coef),
         shaping(parse_reward_transform(o.reward_transform), o.reference_responses, o.reference_quantile, c,
-                [&o](double r) { return clip(o, r); }) {
-    if (o.early_stopping == "heldout_proxy") signal.emplace(c);
+                [&o](double r) { return clip(o, r); }),
+        signals(c, o.early_stopping) {
     early.patience = o.patience;
   }
 
@@ -269,13 +271,13 @@ struct Trainer {
   MetricRow row(int step, double coef) const {
     MetricRow r = evaluate_policy(policy, ctx, opt.samples, step);
     r.kl_coef = coef;
-    if (signal) r.validation_proxy = signal->mean(policy, opt.samples);
+    signals.fill(r, policy, opt.samples);
     return r;
   }
 
   // early stopping: true once the rows' validation signal has stalled for `patience` evaluations
   bool stalled(const std::vector<MetricRow>& rows) {
-    return signal && early.observe(rows.back().validation_proxy, rows.size() - 1);
+    return signals.stops_early() && early.observe(rows.back().validation_proxy, rows.size() - 1);
   }
 
   std::vector<MetricRow> run() {

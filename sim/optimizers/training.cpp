@@ -18,10 +18,10 @@ void validate_training(const TrainingConfig& t, const Scenario& s, const Check& 
     c.fail(path + ".policy", allowed + " (or auto) in the " + s.world.type + " world, got '" + t.policy + "'");
   }
   // early stopping: a validation RM fitted to the held-out pairs
-  if (t.early_stopping == "heldout_proxy") {
+  if (t.early_stopping != "none") {
     if (s.proxy.type != "learned")
       c.fail(path + ".early_stopping",
-             "none with a noisy proxy (heldout_proxy fits a validation RM to preference pairs: proxy.type learned)");
+             "none with a noisy proxy (" + t.early_stopping + " fits a validation RM to preference pairs: proxy.type learned)");
     if (s.preferences.heldout_pairs < 100)
       c.fail(path + ".early_stopping", "none unless preferences.heldout_pairs >= 100 (the validation RM's data), got " +
                                            std::to_string(s.preferences.heldout_pairs) + " held-out pairs");

@@ -23,7 +23,7 @@ struct TrainingConfig {
   // early stopping on a held-out signal: a validation RM (the proxy's config fitted to preferences.heldout_pairs)
   // evaluated at every row; training stops once it has not improved for `patience` evaluations, and the run ends
   // at the best evaluation (later rows dropped; its row gets stopped = 1)
-  std::string early_stopping = "none";  // none | heldout_proxy
+  std::string early_stopping = "none";  // none | heldout_proxy | monitor (the signal on every row, no stop)
   int patience = 3;                    // evaluations without improvement before stopping (>= 1)
 };
 
@@ -45,8 +45,9 @@ std::vector<Field> training_fields() {
                     "heldout_proxy: a validation RM, the proxy's config fitted to preferences.heldout_pairs (pairs "
                     "the training proxy never saw), is evaluated on the policy at every row; training stops once its "
                     "mean has not improved for `patience` evaluations and the run ends at the best one (its row gets "
-                    "stopped = 1). Needs a learned proxy and heldout_pairs >= 100",
-                    one_of({"none", "heldout_proxy"})),
+                    "stopped = 1). monitor: the same validation RM on every row, and training never stops on it (a "
+                    "signal for `goodhart detect`). Needs a learned proxy and heldout_pairs >= 100",
+                    one_of({"none", "heldout_proxy", "monitor"})),
       field<Config>("patience", &T::patience, "evaluations without improvement before stopping", at_least(1)),
   };
 }

@@ -34,9 +34,6 @@ std::string join_swept(const std::vector<std::pair<std::string, std::string>>& s
   return s;
 }
 
-namespace {
-
-// the columns between `optimizer` and `last` (exclusive) but seed: the swept keys
 std::vector<std::string> swept_keys(const CsvData& csv, const std::string& last, const fs::path& file) {
   const int first = csv.column("optimizer"), end = csv.column(last);
   if (first < 0 || end < 0 || end < first || csv.column("point_id") < 0)
@@ -47,6 +44,8 @@ std::vector<std::string> swept_keys(const CsvData& csv, const std::string& last,
     if (csv.header[static_cast<std::size_t>(c)] != "seed") keys.push_back(csv.header[static_cast<std::size_t>(c)]);
   return keys;
 }
+
+namespace {
 
 void derive(Curve& c, const std::vector<double>& budgets) {
   const EmpiricalPeak peak = empirical_peak(c.sqrt_kl, c.gold);

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/scenario/csv_read.h"
 #include "sim/stats/fits.h"
 
 namespace goodhart {
@@ -41,6 +42,10 @@ struct ResultsFolder {
 };
 
 ResultsFolder read_curves(const std::filesystem::path& dir, const std::vector<double>& kl_budgets);
+
+// the columns of a results file between `optimizer` and `last` (exclusive) but seed: the swept keys; a file without
+// point_id, optimizer or last: std::invalid_argument naming `file`
+std::vector<std::string> swept_keys(const CsvData& csv, const std::string& last, const std::filesystem::path& file);
 
 // "key=value key=value" of a variant's swept values
 std::string join_swept(const std::vector<std::pair<std::string, std::string>>& swept);

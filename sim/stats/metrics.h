@@ -34,6 +34,9 @@ struct MetricRow {
   // evaluation); the validation RM's mean under the policy at every row when early_stopping is on
   double stopped = not_applicable;
   double validation_proxy = not_applicable;
+  // policy_gradient, dpo with an ensemble proxy (>= 2 members): E_pi[population sd of the members' standardized
+  // scores], the disagreement an onset detector watches (TrainingSignals, policy_eval.h)
+  double ensemble_disagreement = not_applicable;
 };
 
 // the value columns whose policy expectations every optimizer computes, in this order
