@@ -114,22 +114,24 @@ TEST_CASE("progress: periodic lines on a non-terminal stderr, nothing with --qui
 }
 
 TEST_CASE("export-pools writes one point's scored responses, which run replays as a scored world") {
+  // a pool of 1024 per prompt (the tiny scenario's 16384 make a 36 MB file that took 36 s to replay in this test)
+  const std::string scenario = "scenarios/tiny/gao_bon_learned.yaml optimizer.pool=1024 'optimizer.n=[1,4,16,64]'";
   const fs::path dir = scratch("export_pools");
   fs::create_directories(dir);
   const fs::path file = dir / "pools.csv";
   // a sweep needs --point; a point past the end and an existing file are refused, with nothing written
-  const CliResult many = cli("export-pools scenarios/tiny/gao_bon_learned.yaml --quiet --out " + file.string());
+  const CliResult many = cli("export-pools " + scenario + " --quiet --out " + file.string());
   CHECK(many.exit_code == 2);
   CHECK(many.err.find("choose one with --point K") != std::string::npos);
-  CHECK(cli("export-pools scenarios/tiny/gao_bon_learned.yaml --point 99 --quiet --out " + file.string())
+  CHECK(cli("export-pools " + scenario + " --point 99 --quiet --out " + file.string())
             .exit_code == 2);
   CHECK_FALSE(fs::exists(file));
-  const CliResult one = cli("export-pools scenarios/tiny/gao_bon_learned.yaml --point 1 --features --out " +
+  const CliResult one = cli("export-pools " + scenario + " --point 1 --features --out " +
                             file.string());
   REQUIRE_MESSAGE(one.exit_code == 0, one.err);
   const std::string text = slurp(file);
   CHECK(text.starts_with("prompt_id,response_id,proxy,gold,log_ref,x0,"));
-  CHECK(cli("export-pools scenarios/tiny/gao_bon_learned.yaml --point 1 --quiet --out " + file.string()).exit_code ==
+  CHECK(cli("export-pools " + scenario + " --point 1 --quiet --out " + file.string()).exit_code ==
         2);
   CHECK(slurp(file) == text);
   // the replay: a scenario beside the file, run and validated like any other
