@@ -143,6 +143,16 @@ def run(scenario, overrides=None, backend="auto", out=None, threads=None, resume
         return df
 
 
+def _folders(results_dirs, command):
+    """One results folder or several, as a list of paths (text); ValueError for none."""
+    if isinstance(results_dirs, (str, os.PathLike)):
+        results_dirs = [results_dirs]
+    dirs = [os.fspath(d) for d in results_dirs]
+    if not dirs:
+        raise ValueError(f"{command}: expected at least one results folder")
+    return dirs
+
+
 def compare(results_dirs, out=None, kl_budgets=(0.5, 1, 2, 4)):
     """A leaderboard of the optimizer variants of results folders, as ``goodhart compare`` writes it.
 
@@ -152,11 +162,7 @@ def compare(results_dirs, out=None, kl_budgets=(0.5, 1, 2, 4)):
     with ``goodhart.plot.leaderboard(out)``.
     """
     core = _core()
-    if isinstance(results_dirs, (str, os.PathLike)):
-        results_dirs = [results_dirs]
-    dirs = [os.fspath(d) for d in results_dirs]
-    if not dirs:
-        raise ValueError("compare: expected at least one results folder")
+    dirs = _folders(results_dirs, "compare")
     out = os.fspath(out) if out is not None else dirs[0]
     core.compare(dirs, out, [float(b) for b in kl_budgets])
     return load(out, "leaderboard")
@@ -190,11 +196,7 @@ def detect(results_dirs, out=None, k=2.0):
     ``goodhart.plot.detect(out)``.
     """
     core = _core()
-    if isinstance(results_dirs, (str, os.PathLike)):
-        results_dirs = [results_dirs]
-    dirs = [os.fspath(d) for d in results_dirs]
-    if not dirs:
-        raise ValueError("detect: expected at least one results folder")
+    dirs = _folders(results_dirs, "detect")
     out = os.fspath(out) if out is not None else dirs[0]
     core.detect(dirs, float(k), out)
     return load(out, "detect_signals")

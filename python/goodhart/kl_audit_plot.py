@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
+from .plot import save
 from .results import load
 
 FLOOR = 1e-4      # where an error below it (an unbiased configuration's rounding, ~1e-16) is drawn on the log axis
@@ -63,10 +64,4 @@ def figure(results_dir):
 
 def plot_kl_audit(results_dir, out=None):
     """Write the audit figure (default DIR/kl_audit.png, and .svg beside it); returns the PNG's path."""
-    fig = figure(results_dir)
-    png = Path(out) if out else Path(results_dir) / "kl_audit.png"
-    png = png.with_suffix(".png")
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=150, bbox_inches="tight")
-    fig.savefig(png.with_suffix(".svg"), bbox_inches="tight")
-    return png
+    return save(figure(results_dir), Path(out) if out else Path(results_dir) / "kl_audit.png")
