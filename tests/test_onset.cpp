@@ -98,6 +98,8 @@ TEST_CASE("detect: the onset rule and every signal on a hand-written curve") {
   CHECK(near(r.signals[0].best.lead_median, 0.0));
   // a smaller k: 0.85 < 1.0 - 1 * 0.1 makes t = 3 the onset
   CHECK(detect_onsets({dir}, 1.0).curves[0].onset == 3);
+  // several folders (here one twice, as two copies of a folder would be): each folder's curves on their own
+  CHECK(detect_onsets({dir, dir}, 2.0).curves.size() == 4);
 }
 
 TEST_CASE("detect: ROC counts and AUC of random curves against a brute-force count") {

@@ -82,6 +82,7 @@ void read_folder(const fs::path& dir, double k, std::vector<OnsetCurve>& out) {
       throw std::invalid_argument(file.string() + ": no column " + need +
                                   " (results of an older goodhart: run the scenario again)");
   const auto number = [&](std::size_t r, const char* column) { return cell_number(csv.cell(r, column)); };
+  const std::size_t first = out.size();  // this folder's curves start here
   OnsetCurve* c = nullptr;
   Columns m;
   const auto finish = [&] {
@@ -94,8 +95,8 @@ void read_folder(const fs::path& dir, double k, std::vector<OnsetCurve>& out) {
     if (csv.cell(r, "param_name") != "step") continue;
     const std::string& id = csv.cell(r, "curve_id");
     if (!c || c->curve_id != id) {
-      for (const OnsetCurve& seen : out)
-        if (seen.folder == dir.filename().string() && seen.curve_id == id)
+      for (std::size_t i = first; i < out.size(); ++i)
+        if (out[i].curve_id == id)
           throw std::invalid_argument(csv.where(file.string(), r, 0) + ": curve " + id +
                                       " continues after other rows (expected its rows together, in step order)");
       finish();
