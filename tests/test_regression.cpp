@@ -88,7 +88,13 @@ TEST_CASE("every library scenario at tiny size reproduces the recorded outputs")
     const fs::path out = test::scratch("regression_" + name);
     const auto r = test::cli("run scenarios/tiny/" + name + ".yaml --quiet --out " + out.string());
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-    const test::TableCompare how{kIgnored, kExact ? 0.0 : kTolerance, !shape_only(name), test::kFittedPeakColumns};
+    // outside the recording's flags the fitted peaks are not compared: they are derived from the fit's alpha and
+    // beta, which are, and the RL form's d* = exp(alpha / beta - 1) multiplies their rounding by alpha / beta
+    // (measured under ASan: an onset_detectors curve's extrapolated peak at sqrt KL 71436 against 73003, its
+    // alpha and beta within the tolerance)
+    std::vector<std::string> ignored = kIgnored;
+    if (!kExact) ignored.insert(ignored.end(), test::kFittedPeakColumns.begin(), test::kFittedPeakColumns.end());
+    const test::TableCompare how{ignored, kExact ? 0.0 : kTolerance, !shape_only(name), test::kFittedPeakColumns};
     for (const char* file : {"metrics.csv", "runs.csv"})
       test::check_tables_agree(source / "tests" / "golden" / name / file, out / file, how);
     const CsvData runs = read_csv(out / "runs.csv");
